@@ -1,0 +1,89 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+
+
+class User(AbstractUser):
+    """A login of changning_aid, with the role and the part of the network it is scoped to.
+
+    Bureau staff belong to one district, a street manager to one street/town, an advisor
+    to the stations they serve. Scoping of every row follows from these fields
+    (`changning_aid.scoping`).
+    """
+
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    district = models.ForeignKey(
+        "stations.District",
+        verbose_name=_("所属区"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    street = models.ForeignKey(
+        "stations.Street",
+        verbose_name=_("所属街镇"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    stations = models.ManyToManyField(
+        "stations.Station",
+        verbose_name=_("服务站点"),
+        blank=True,
+        related_name="advisor_users",
+    )
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                name="user_bureau_has_district",
+                condition=~Q(role=Role.BUREAU) | Q(district__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="user_street_manager_has_street",
+                condition=~Q(role=Role.STREET_MANAGER) | Q(street__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    def clean(self):
+        super().clean()
+        if self.role == Role.BUREAU and not self.district_id:
+            raise ValidationError({"district": _("区民政局账号必须指定所属区。")})
+        if self.role == Role.STREET_MANAGER and not self.street_id:
+            raise ValidationError({"street": _("街镇管理员账号必须指定所属街镇。")})
+        if self.street_id and self.district_id and self.street.district_id != self.district_id:
+            raise ValidationError({"street": _("所属街镇不在所属区内。")})
+
+    def save(self, *args, **kwargs):
+        # A street manager's district follows from the street; keep it consistent.
+        if self.street_id and not self.district_id:
+            self.district_id = self.street.district_id
+        super().save(*args, **kwargs)
+
+    @property
+    def is_system_admin(self):
+        return self.role == Role.SYSTEM_ADMIN or (self.is_superuser and not self.role)
+
+    @property
+    def is_bureau(self):
+        return self.role == Role.BUREAU
+
+    @property
+    def is_street_manager(self):
+        return self.role == Role.STREET_MANAGER
+
+    @property
+    def is_advisor(self):
+        return self.role == Role.ADVISOR

@@ -1,0 +1,1 @@
+"""Models of the advisors app arrive with their issue."""

@@ -1,0 +1,8 @@
+from django.http import HttpResponse
+
+
+def upload(request):
+    return HttpResponse("TODO")
+
+
+preview = upload

@@ -1,0 +1,1 @@
+"""Models of the supervision app arrive with their issue."""
