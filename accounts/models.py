@@ -1,10 +1,42 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
+from changning_aid.scoping import ScopedQuerySet
+
+
+class UserQuerySet(ScopedQuerySet):
+    """Logins are seen by the system administrator, and within their area by bureau staff
+    (the district's street managers and advisors) and street managers (their street's);
+    an advisor sees only their own login."""
+
+    system_admin_sees_all = True
+
+    def for_district(self, district_id):
+        return self.filter(
+            Q(district=district_id)
+            | Q(pk__in=self.model.stations.through.objects.filter(
+                station__district=district_id
+            ).values("user_id"))
+        )
+
+    def for_street(self, street_id):
+        return self.filter(
+            Q(street=street_id)
+            | Q(pk__in=self.model.stations.through.objects.filter(
+                station__street=street_id
+            ).values("user_id"))
+        )
+
+    def for_advisor(self, user):
+        return self.filter(pk=user.pk)
+
+
+class ScopedUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
 
 
 class User(AbstractUser):
@@ -39,6 +71,8 @@ class User(AbstractUser):
         related_name="advisor_users",
     )
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+
+    objects = ScopedUserManager()
 
     class Meta:
         verbose_name = _("用户")

@@ -287,6 +287,12 @@ class Station(models.Model):
         return self.signboard_name.strip() == self.name and self.has_unified_logo
 
 
+class DivisionImportQuerySet(ScopedQuerySet):
+    """Division files are the system administrator's business only."""
+
+    system_admin_sees_all = True
+
+
 class DivisionImport(models.Model):
     """A division file uploaded in the browser, kept between its preview and its confirmation.
 
@@ -307,6 +313,8 @@ class DivisionImport(models.Model):
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
     result = models.JSONField(_("导入结果"), default=dict, blank=True)
+
+    objects = DivisionImportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("区划导入")

@@ -1,0 +1,44 @@
+"""Logins in the Django admin: the system administrator manages accounts (三员分立)."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+from accounts.models import User
+from changning_aid.admin import ScopedModelAdmin, ScopedRelatedFilter
+
+
+@admin.register(User)
+class UserAdmin(ScopedModelAdmin, DjangoUserAdmin):
+    view_roles = (Role.SYSTEM_ADMIN, Role.BUREAU)
+    change_roles = (Role.SYSTEM_ADMIN,)
+    add_roles = (Role.SYSTEM_ADMIN,)
+    list_display = ["username", "full_name", "role", "district", "street", "is_active"]
+    list_filter = ["role", "is_active", ("street", ScopedRelatedFilter)]
+    search_fields = ["username", "full_name"]
+    list_select_related = ["district", "street"]
+    filter_horizontal = ["stations"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("身份"), {"fields": ["full_name", "role", "district", "street", "stations"]}),
+        (_("状态"), {"fields": ["is_active", "last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": [
+                    "username",
+                    "full_name",
+                    "role",
+                    "district",
+                    "street",
+                    "password1",
+                    "password2",
+                ],
+            },
+        ),
+    ]
+    readonly_fields = ["last_login", "date_joined"]

@@ -1,0 +1,287 @@
+"""Scope that cannot leak: every URL of the project, asked for another street's rows.
+
+The test enumerates the URL patterns of the project by itself, so a view added later
+is covered without anyone remembering to. For each logged-in role it requests every
+pattern: those that take an object with the ids or codes of objects outside the user's
+scope (which must answer 404 and show nothing), those that take none with filters
+naming the other street (which must not show its names). A pattern the test cannot
+fill in fails the test until someone teaches it (`PARAMETER_VALUES`), and a view that
+does not require a login must be declared public with `login_not_required`.
+"""
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.choices import Role
+from stations.models import Committee, District, Station, Street
+from stations.tests.factories import (
+    committee_point,
+    make_committee,
+    make_district,
+    make_street,
+    make_two_streets,
+    make_user,
+)
+
+# Views that anyone may open without logging in; nothing else may be public.
+PUBLIC_URL_NAMES = {
+    "public:directory",
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "admin:login",
+    "admin:logout",
+    "admin:password_change",
+    "admin:password_change_done",
+    "admin:view_on_site",
+    "admin:jsi18n",
+}
+
+# Patterns that carry no scoped data whatever their parameters.
+NEUTRAL_URL_NAMES = {"admin:app_list", "admin:view_on_site"}
+
+
+def iter_patterns(resolver=None, prefix="", namespace=None):
+    """Yield (route regex, url name, callback) for every pattern of the project."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace
+            full_ns = ":".join(filter(None, [namespace, ns])) if ns else namespace
+            yield from iter_patterns(entry, prefix + str(entry.pattern), full_ns)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+            yield prefix + str(entry.pattern), name, entry.callback
+
+
+def build_world():
+    """Two streets of 长宁区 and a street of 徐汇区, each name distinct."""
+    world = make_two_streets()
+    other_district = make_district("310104", "徐汇区")
+    other_street = make_street(other_district, "天平路街道", "310104003")
+    make_committee(other_street, "建襄居委会", "310104003001")
+    world["other_district"] = other_district
+    world["other_street"] = other_street
+    make_user("manager_xuhui", Role.STREET_MANAGER, street=other_street)
+    return world
+
+
+def foreign_objects(user):
+    """For each scoped model, one row the user must not see."""
+    objects = {}
+    for model in (District, Street, Committee, Station, type(user)):
+        visible = model._default_manager.visible_to(user).values("pk")
+        objects[model] = model._default_manager.exclude(pk__in=visible).order_by("pk").first()
+    return objects
+
+
+def foreign_words(user):
+    """Names that would betray another area's data if they showed up in a page."""
+    visible_committees = set(Committee.objects.visible_to(user).values_list("pk", flat=True))
+    visible_streets = set(Street.objects.visible_to(user).values_list("pk", flat=True))
+    visible_districts = set(District.objects.visible_to(user).values_list("pk", flat=True))
+    words = set()
+    for committee in Committee.objects.select_related("street"):
+        if committee.street_id not in visible_streets and committee.pk not in visible_committees:
+            words.add(committee.name.removesuffix("会"))
+    for street in Street.objects.exclude(pk__in=visible_streets):
+        words.add(street.name)
+    for district in District.objects.exclude(pk__in=visible_districts):
+        words.add(district.name)
+    visible_users = type(user)._default_manager.visible_to(user).values("pk")
+    for username in (
+        type(user)._default_manager.exclude(pk__in=visible_users).values_list("username", flat=True)
+    ):
+        words.add(username)
+    return words
+
+
+ADMIN_OBJECT_URL = re.compile(r"^admin:(?P<app>\w+?)_(?P<model>[a-z]+)_(?P<action>\w+)$")
+
+
+def fill_parameters(route, name, foreign):
+    """The URL for `route` pointed at out-of-scope objects, or None when it takes none."""
+    params = re.findall(r"<(?:(\w+):)?(\w+)>|\(\?P<(\w+)>", route)
+    if not params:
+        return None
+    values = {}
+    admin_match = ADMIN_OBJECT_URL.match(name or "")
+    for _converter, param, regex_param in params:
+        param = param or regex_param
+        if admin_match and param == "object_id":
+            model = admin_model(admin_match["app"], admin_match["model"])
+            obj = foreign.get(model)
+            values[param] = obj.pk if obj else None
+        elif name in PARAMETER_VALUES and param in PARAMETER_VALUES[name]:
+            values[param] = PARAMETER_VALUES[name][param](foreign)
+        elif param in ("app_label",):
+            values[param] = "stations"
+        else:
+            pytest.fail(
+                f"URL {name!r} ({route}) takes {param!r}, which this test cannot fill in: "
+                "add it to PARAMETER_VALUES so that its scoping is checked."
+            )
+    return values
+
+
+def admin_model(app_label, model_name):
+    for model in admin.site._registry:
+        if model._meta.app_label == app_label and model._meta.model_name == model_name:
+            return model
+    return None
+
+
+def attribute_of(model, attribute):
+    """A parameter value taken from the out-of-scope row of `model` (None when there is none)."""
+    return lambda foreign: getattr(foreign[model], attribute) if foreign.get(model) else None
+
+
+PARAMETER_VALUES = {
+    "stations:street_detail": {"code": attribute_of(Street, "code")},
+    "stations:station_detail": {"pk": attribute_of(Station, "pk")},
+    "stations:station_edit": {"pk": attribute_of(Station, "pk")},
+    # Division files belong to the system administrator; no other role may open any.
+    "stations:division_import_preview": {"pk": lambda foreign: 999999},
+}
+
+
+def url_from_route(route, values):
+    """Turn a route string (path converters or regex) into a concrete URL."""
+    url = route
+    for key, value in (values or {}).items():
+        url = re.sub(rf"<(?:\w+:)?{key}>", str(value), url)
+        url = re.sub(rf"\(\?P<{key}>[^)]*\)", str(value), url)
+    url = url.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
+    return "/" + url.lstrip("/")
+
+
+def is_public(name, callback):
+    return getattr(callback, "login_required", True) is False or name in PUBLIC_URL_NAMES
+
+
+@pytest.mark.django_db
+def test_every_view_is_either_public_by_declaration_or_needs_a_login(client):
+    """Self-check: a view that is neither declared public nor behind a login fails here."""
+    world = build_world()
+    del world
+    undeclared = []
+    for route, name, callback in iter_patterns():
+        if name in NEUTRAL_URL_NAMES:
+            continue
+        declared_public = getattr(callback, "login_required", True) is False
+        if declared_public and name not in PUBLIC_URL_NAMES:
+            undeclared.append(name or route)
+    assert undeclared == [], f"views open without login but not declared public: {undeclared}"
+
+
+@pytest.mark.django_db
+def test_anonymous_users_get_nothing_but_public_pages(client):
+    build_world()
+    foreign = {
+        model: model._default_manager.order_by("pk").first()
+        for model in (District, Street, Committee, Station)
+    }
+    from accounts.models import User
+
+    foreign[User] = User.objects.order_by("pk").first()
+    for route, name, callback in iter_patterns():
+        if is_public(name, callback) or name in NEUTRAL_URL_NAMES:
+            continue
+        url = url_from_route(route, fill_parameters(route, name, foreign))
+        response = client.get(url)
+        assert response.status_code in (302, 404), (name, url, response.status_code)
+        if response.status_code == 302:
+            # The admin's own login page hands over to the application's login.
+            assert response["Location"].startswith(("/accounts/login/", "/admin/login/")), (
+                name,
+                url,
+            )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["bureau", "manager_a", "advisor_a", "manager_b", "sysadmin"])
+def test_no_view_shows_another_areas_rows(client, who):
+    """Every URL, as every role, asked for another area's rows: 404 or no trace of them."""
+    world = build_world()
+    user = world[who]
+    client.force_login(user)
+    foreign = foreign_objects(user)
+    words = foreign_words(user)
+    other_street = next(
+        iter(Street.objects.exclude(pk__in=Street.objects.visible_to(user).values("pk"))), None
+    )
+    checked = 0
+    for route, name, callback in iter_patterns():
+        if is_public(name, callback) or name in NEUTRAL_URL_NAMES:
+            continue
+        values = fill_parameters(route, name, foreign)
+        if values is not None and None in values.values():
+            continue  # the user sees every row of that model: nothing to leak
+        url = url_from_route(route, values)
+        if values is not None:
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                assert response.status_code == 404, (who, method, name, url, response.status_code)
+            checked += 1
+            continue
+        # A page without parameters: ask for the other street by every filter we use.
+        query = {}
+        if other_street is not None:
+            query = {
+                "street": other_street.code,
+                "q": other_street.name,
+                "street__id__exact": other_street.pk,
+                "district": other_street.district.code,
+            }
+        response = client.get(url, query, follow=True)
+        assert response.status_code in (200, 404, 405), (who, name, url, response.status_code)
+        body = response.content.decode("utf-8", errors="replace")
+        if response.status_code == 200 and "/public/" not in response.request["PATH_INFO"]:
+            leaked = sorted(word for word in words if word in body)
+            assert leaked == [], f"{who} saw {leaked} at {name} ({url})"
+        checked += 1
+    assert checked > 10
+
+
+@pytest.mark.django_db
+def test_visible_to_cuts_each_model_to_the_users_area():
+    world = build_world()
+    a, b = world["street_a"], world["street_b"]
+    manager_a = world["manager_a"]
+    assert set(Street.objects.visible_to(manager_a)) == {a}
+    assert set(Station.objects.visible_to(manager_a).values_list("street", flat=True)) == {a.pk}
+    assert not Committee.objects.visible_to(manager_a).filter(street=b).exists()
+
+    advisor_a = world["advisor_a"]
+    point = committee_point(world["committees_a"][0])
+    assert list(Station.objects.visible_to(advisor_a)) == [point]
+    assert list(Committee.objects.visible_to(advisor_a)) == [world["committees_a"][0]]
+
+    bureau = world["bureau"]
+    assert set(Street.objects.visible_to(bureau)) == {a, b}
+    assert not Station.objects.visible_to(bureau).filter(district=world["other_district"]).exists()
+    # Counts and aggregates come from the same scoped rows.
+    assert Station.objects.visible_to(manager_a).count() == 1 + 2
+    assert Station.objects.visible_to(bureau).count() == 1 + 2 + 3
+
+    assert Station.objects.visible_to(world["sysadmin"]).count() == Station.objects.count()
+
+
+@pytest.mark.django_db
+def test_deactivated_and_anonymous_users_see_nothing():
+    from django.contrib.auth.models import AnonymousUser
+
+    world = build_world()
+    manager = world["manager_a"]
+    manager.is_active = False
+    manager.save()
+    assert not Station.objects.visible_to(manager).exists()
+    assert not Station.objects.visible_to(AnonymousUser()).exists()
+    audit = make_user("auditor_t", Role.AUDIT_ADMIN)
+    assert not Station.objects.visible_to(audit).exists()
