@@ -1,7 +1,10 @@
 """Logins in the Django admin: the system administrator manages accounts (三员分立)."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
@@ -42,3 +45,13 @@ class UserAdmin(ScopedModelAdmin, DjangoUserAdmin):
         ),
     ]
     readonly_fields = ["last_login", "date_joined"]
+
+    def user_change_password(self, request, id, form_url=""):
+        # Out of scope is a 404 before any permission question is asked.
+        if not self.get_queryset(request).filter(pk=unquote(id)).exists():
+            raise Http404
+        return super().user_change_password(request, id, form_url)
+
+
+# Permission groups are not how access works here (roles are); keep them out of the admin.
+admin.site.unregister(Group)

@@ -18,17 +18,21 @@ class UserQuerySet(ScopedQuerySet):
     def for_district(self, district_id):
         return self.filter(
             Q(district=district_id)
-            | Q(pk__in=self.model.stations.through.objects.filter(
-                station__district=district_id
-            ).values("user_id"))
+            | Q(
+                pk__in=self.model.stations.through.objects.filter(
+                    station__district=district_id
+                ).values("user_id")
+            )
         )
 
     def for_street(self, street_id):
         return self.filter(
             Q(street=street_id)
-            | Q(pk__in=self.model.stations.through.objects.filter(
-                station__street=street_id
-            ).values("user_id"))
+            | Q(
+                pk__in=self.model.stations.through.objects.filter(station__street=street_id).values(
+                    "user_id"
+                )
+            )
         )
 
     def for_advisor(self, user):

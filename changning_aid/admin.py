@@ -10,6 +10,7 @@ transaction, that the row is still inside the user's scope.
 import functools
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -102,6 +103,23 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
+
+    def _ensure_in_scope(self, request, object_id):
+        # Checked before any permission, so that out of scope reads as "does not exist".
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._ensure_in_scope(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._ensure_in_scope(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._ensure_in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django's admin redirects with a message; out of scope is a 404 everywhere here.
