@@ -59,7 +59,16 @@ def street_station_name(district_name: str, street_name: str) -> str:
 
 
 def committee_station_name(street_name: str, committee_name: str) -> str:
-    return f"{street_name}{committee_short_name(committee_name)}社区救助顾问服务点"
+    """`<street><committee>社区救助顾问服务点`, the committee shortened to 居委/村委.
+
+    Decision: the 虚拟社区 of a 开发区 or 农场 is named after it (张江高科技园区虚拟社区
+    in 张江高科技园区); its name is not repeated (张江高科技园区虚拟社区社区救助顾问服务点,
+    not 张江高科技园区张江高科技园区虚拟社区...), which no plaque would say.
+    """
+    short = committee_short_name(committee_name)
+    if short.startswith(street_name) and len(short) > len(street_name):
+        return f"{short}社区救助顾问服务点"
+    return f"{street_name}{short}社区救助顾问服务点"
 
 
 def professional_station_name(street_name: str, organisation_name: str) -> str:

@@ -122,7 +122,7 @@ def test_shanghai_file_builds_the_city_network_and_a_second_run_changes_nothing(
     assert station_name(committee__code="310105001001") == "华阳路街道华一居委社区救助顾问服务点"
     assert station_name(committee__code="310151201201") == "新村乡新中村村委社区救助顾问服务点"
     assert station_name(committee__code="310115503498") == (
-        "张江高科技园区张江高科技园区虚拟社区社区救助顾问服务点"
+        "张江高科技园区虚拟社区社区救助顾问服务点"
     )
     assert Committee.objects.get(code="310115503498").kind == CommitteeKind.OTHER
     assert station_name(kind="guidance", district__code="310105") == "长宁区社区救助顾问区指导站"
