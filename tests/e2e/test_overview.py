@@ -1,0 +1,13 @@
+"""The bureau's first look: log in and see the whole Changning network."""
+
+import pytest
+
+
+@pytest.mark.browser
+def test_bureau_sees_the_network_overview(page, login_as, url, screenshot):
+    login_as(page, "bureau")
+
+    assert page.url == url("/network/")
+    assert page.locator("[data-testid=street-count]").inner_text().strip() == "10"
+    assert page.locator("[data-testid=committee-point-count]").inner_text().strip() == "189"
+    screenshot(page, "overview")
