@@ -1,26 +1,55 @@
 """What every page's base template needs: the navigation that fits the user's role."""
 
+from typing import NamedTuple
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 
 
+class NavItem(NamedTuple):
+    """One entry of the main navigation.
+
+    `section` is the path prefix of the pages the entry stands for (its URL by default);
+    `active` marks the entry of the current page.
+    """
+
+    label: str
+    url: str
+    section: str = ""
+    active: bool = False
+
+
+def _mark_active(items, path):
+    """Mark the entry whose section is the longest prefix of the current path."""
+    sections = [(item.section or item.url, item) for item in items]
+    matches = [(section, item) for section, item in sections if path.startswith(section)]
+    if not matches:
+        return items
+    current = max(matches, key=lambda match: len(match[0]))[1]
+    return [item._replace(active=item is current) for item in items]
+
+
 def navigation(request):
-    """Navigation entries for the logged-in user's role, as (label, url) pairs."""
+    """Navigation entries (`NavItem`) for the logged-in user's role, the current one marked."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [("政务公开", reverse("public:directory"))]}
+        items = [NavItem(_("政务公开"), reverse("public:directory"))]
+        return {"nav_items": _mark_active(items, request.path)}
+    network_staff = user.role in (Role.BUREAU, Role.SYSTEM_ADMIN) or user.is_superuser
     items = []
-    if user.role in (Role.BUREAU, Role.SYSTEM_ADMIN) or user.is_superuser:
-        items.append((_("服务网络"), reverse("stations:overview")))
+    if network_staff:
+        items.append(NavItem(_("服务网络"), reverse("stations:overview")))
     if user.role == Role.STREET_MANAGER and user.street_id:
-        items.append((_("本街镇"), reverse("stations:street_detail", args=[user.street.code])))
+        street_url = reverse("stations:street_detail", args=[user.street.code])
+        items.append(NavItem(_("本街镇"), street_url, section=reverse("stations:overview")))
     if user.role == Role.ADVISOR:
-        items.append((_("我的站点"), reverse("stations:my_stations")))
-    if user.role in (Role.BUREAU, Role.SYSTEM_ADMIN) or user.is_superuser:
-        items.append((_("后台管理"), reverse("admin:index")))
+        my_url = reverse("stations:my_stations")
+        items.append(NavItem(_("我的站点"), my_url, section=reverse("stations:overview")))
+    if network_staff:
+        items.append(NavItem(_("后台管理"), reverse("admin:index")))
     if user.role == Role.SYSTEM_ADMIN or user.is_superuser:
-        items.append((_("区划导入"), reverse("stations:division_import")))
-    items.append((_("政务公开"), reverse("public:directory")))
-    return {"nav_items": items}
+        items.append(NavItem(_("区划导入"), reverse("stations:division_import")))
+    items.append(NavItem(_("政务公开"), reverse("public:directory")))
+    return {"nav_items": _mark_active(items, request.path)}

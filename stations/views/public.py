@@ -1,7 +1,54 @@
+"""The 政务公开 directory: every active station of every district, open to the public.
+
+It is the one page read without a login, so it is not scoped to a user: it shows what is
+public by nature (active stations, their addresses, phones, hours and service items) and
+nothing about people.
+"""
+
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from stations import selectors
+from stations.choices import SERVICE_ITEMS, STATION_TASKS
+from stations.models import District, Street
+
+STATIONS_PER_PAGE = 50
+SEARCH_MAX_LENGTH = 50
 
 
 @login_not_required
 def directory(request):
-    return HttpResponse("TODO")
+    """Active stations grouped by district and street; filter by district, street or text."""
+    district_code = request.GET.get("district", "").strip()
+    street_code = request.GET.get("street", "").strip()
+    text = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+
+    stations = selectors.active_public_stations(
+        district_code=district_code, street_code=street_code, text=text
+    )
+    page = Paginator(stations, STATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for station in page.object_list:
+        station.tasks = STATION_TASKS.get(station.kind, ())
+
+    districts = list(District.objects.order_by("code"))
+    streets = Street.objects.select_related("district").order_by("district__code", "code")
+    if district_code:
+        streets = streets.filter(district__code=district_code)
+
+    return render(
+        request,
+        "public/directory.html",
+        {
+            "page_obj": page,
+            "districts": districts,
+            "streets": list(streets),
+            "district_code": district_code,
+            "street_code": street_code,
+            "text": text,
+            "filtered": bool(district_code or street_code or text),
+            "service_items": SERVICE_ITEMS,
+            "show_district_filter": len(districts) > 1,
+        },
+    )
