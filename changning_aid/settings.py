@@ -130,6 +130,10 @@ X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
+# Compliance verdicts (DOMAIN.md, "How the rules are judged"): a figure below its target
+# but within this many percentage points of it is amber rather than red.
+COMPLIANCE_AMBER_POINTS = env.float("COMPLIANCE_AMBER_POINTS", default=5.0)
+
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="Changning-2023")
 
 LOGGING = {
