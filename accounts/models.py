@@ -75,6 +75,24 @@ class User(AbstractUser):
         related_name="advisor_users",
     )
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    must_change_password = models.BooleanField(
+        _("下次登录须修改密码"),
+        default=True,
+        help_text=_("新建或重置密码的账号在首次登录时必须先修改密码。"),
+    )
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    last_login_ip = models.GenericIPAddressField(_("最近登录地址"), null=True, blank=True)
+    previous_login_at = models.DateTimeField(_("上次登录时间"), null=True, blank=True)
+    previous_login_ip = models.GenericIPAddressField(_("上次登录地址"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        "self",
+        verbose_name=_("创建人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="created_users",
+    )
+    deactivated_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
 
     objects = ScopedUserManager()
 
