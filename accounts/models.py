@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+import audit
 from accounts.choices import Role
 from changning_aid.scoping import ScopedQuerySet
 
@@ -43,6 +44,8 @@ class ScopedUserManager(UserManager.from_queryset(UserQuerySet)):
     pass
 
 
+# The password hash never reaches the trail; that it changed does.
+@audit.track(district="district", street="street", secret=["password"])
 class User(AbstractUser):
     """A login of changning_aid, with the role and the part of the network it is scoped to.
 
@@ -143,3 +146,40 @@ class User(AbstractUser):
     @property
     def is_advisor(self):
         return self.role == Role.ADVISOR
+
+
+@audit.track(district="station__district", street="station__street")
+class UserStation(User.stations.through):
+    """An advisor login's assignment to a station it serves (the `User.stations` table).
+
+    Which stations an advisor serves decides what the login sees, so every assignment and
+    removal is recorded in the audit trail; the proxy is how the trail's triggers reach
+    Django's auto-created table.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("顾问账号的服务站点")
+        verbose_name_plural = _("顾问账号的服务站点")
+
+
+# Django's permission groups and per-user permissions are not how access works here (roles
+# are), but their tables exist and a row in them would be a grant: record any change too.
+@audit.track(district=None, street=None)
+class UserGroup(User.groups.through):
+    """A login's membership of a Django permission group (unused: access follows the role)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("账号的权限组")
+        verbose_name_plural = _("账号的权限组")
+
+
+@audit.track(district=None, street=None)
+class UserPermission(User.user_permissions.through):
+    """A Django permission granted to a login directly (unused: access follows the role)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("账号的单项权限")
+        verbose_name_plural = _("账号的单项权限")

@@ -5,6 +5,7 @@ from typing import NamedTuple
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.authority import manages_accounts
 from accounts.choices import Role
 
 
@@ -47,6 +48,12 @@ def navigation(request):
     if user.role == Role.ADVISOR:
         my_url = reverse("stations:my_stations")
         items.append(NavItem(_("我的站点"), my_url, section=reverse("stations:overview")))
+    if manages_accounts(user):
+        items.append(NavItem(_("账号管理"), reverse("accounts:list")))
+    if user.role in (Role.AUDIT_ADMIN, Role.BUREAU):
+        items.append(NavItem(_("审计记录"), reverse("audit:change_trail")))
+    if user.role == Role.BUREAU:
+        items.append(NavItem(_("登录锁定"), reverse("security:lockouts")))
     if network_staff:
         items.append(NavItem(_("后台管理"), reverse("admin:index")))
     if user.role == Role.SYSTEM_ADMIN or user.is_superuser:

@@ -5,10 +5,13 @@ Read from the process environment, or from a `.env` file beside `manage.py`
 PostgreSQL through `DATABASE_URL=postgres://...`.
 """
 
+import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -16,9 +19,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env(
     DEBUG=(bool, False),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
-    SECURE_COOKIES=(bool, False),
 )
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# ENV_FILE points elsewhere (or at /dev/null) when the .env beside manage.py must not count.
+environ.Env.read_env(os.environ.get("ENV_FILE", BASE_DIR / ".env"), overwrite=False)
 
 DEBUG = env("DEBUG")
 # The test suite runs under pytest with no environment to speak of.
@@ -39,25 +42,51 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "import_export",
+    # Logins: lockouts after failed logins (django-axes), the second factor (django-otp),
+    # the Content-Security-Policy header (django-csp).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "changning_aid",
     "accounts",
     "stations",
     "advisors",
     "cases",
     "supervision",
+    # The audit trail: database triggers record every change (audit/tracking.py).
+    "pgtrigger",
+    "pghistory",
+    "audit",
 ]
+if TESTING:
+    # A test-only model carrying every kind of sensitive field (tests/sensitive_app).
+    INSTALLED_APPS.append("tests.sensitive_app")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Query strings with NUL characters are refused before any view reads them.
+    "changning_aid.middleware.RejectNullCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this login passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # The roles of OTP_REQUIRED_ROLES bind and use an authenticator before anything else.
+    "accounts.second_factor.SecondFactorMiddleware",
+    # A new or reset login changes its temporary password before anything else.
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Who, from where and why, for the audit trail's change records (PostgreSQL only).
+    "audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "changning_aid.urls"
@@ -73,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "changning_aid.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -94,13 +124,22 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it refuses a locked username before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockouts.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        # Django's, with its message in Chinese.
+        "NAME": "changning_aid.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
     },
+    # 3 of lower case, upper case, digits and symbols; no username inside the password.
+    {"NAME": "changning_aid.password_validation.CharacterClassesValidator"},
+    {"NAME": "changning_aid.password_validation.UsernameInPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -120,11 +159,90 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 
+# A session ends after 30 minutes without a request, and when the browser closes.
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env("SECURE_COOKIES")
-SESSION_COOKIE_AGE = 8 * 60 * 60
+
+# Production answers HTTPS only, with TLS ended at the reverse proxy, which must set
+# X-Forwarded-Proto (replacing any the client sent). On unless DEBUG is on or under the
+# tests; HTTPS=off only for a server reached over plain HTTP on a closed network.
+HTTPS = env.bool("HTTPS", default=not (DEBUG or TESTING))
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+# Origins (https://host) other than the site's own that may post forms to it.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): this site's own files only, no inline style
+# attributes, and a script written into a page runs only with the request's nonce
+# (<script nonce="{{ CSP_NONCE }}">).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# The client's address (changning_aid.net.client_ip): X-Forwarded-For is believed only
+# from these proxies, addresses or networks, comma-separated (e.g. 127.0.0.1,::1 for a
+# proxy on the same machine). Empty: every request's own address is the client's.
+TRUSTED_PROXIES = [entry.strip() for entry in env.list("TRUSTED_PROXIES", default=[])]
+TRUSTED_PROXIES = [entry for entry in TRUSTED_PROXIES if entry]
+
+# Five failed logins in a row lock the username for 15 minutes; by username only, so an
+# office behind one address is never locked out together. Kept in the database, so that
+# every app server agrees (django-axes, accounts/lockouts.py).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked are refused without being counted: the lock ends 15 minutes
+# after the fifth failure, however often someone keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "changning_aid.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockouts.lockout_response"
+# Bureau staff see lockouts on their scoped page, not in axes' unscoped admin.
+AXES_ENABLE_ADMIN = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+SILENCED_SYSTEM_CHECKS = [
+    # axes warns whenever the address is not part of the lock. Locking by address would
+    # lock out a whole office behind one address; the username's failures are summed
+    # over every address and browser, so rotating them gains an attacker nothing.
+    "axes.W006",
+]
+
+# The second factor (django-otp, TOTP): every role may bind an authenticator app; these
+# roles must (accounts/second_factor.py). Comma-separated; empty for none.
+OTP_REQUIRED_ROLES = [
+    role.strip()
+    for role in env.list("OTP_REQUIRED_ROLES", default=["system_admin", "audit_admin", "bureau"])
+    if role.strip()
+]
+if TESTING:
+    # Tests log in with force_login, which never passes the login form; the tests of
+    # the second factor turn it on with the settings fixture.
+    OTP_REQUIRED_ROLES = []
+OTP_TOTP_ISSUER = "长宁区社区救助顾问"
 
 # Uploaded division files up to 20 MB (the city-wide CSV is about 0.5 MB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
@@ -134,7 +252,24 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # but within this many percentage points of it is amber rather than red.
 COMPLIANCE_AMBER_POINTS = env.float("COMPLIANCE_AMBER_POINTS", default=5.0)
 
+# The audit trail is kept at least this many days (never less than 180); `purge_audit`
+# deletes only what is older.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
+
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="Changning-2023")
+
+# Sensitive values (changning_aid.sensitive.crypto). SM4-GCM keys for ID numbers as
+# comma-separated `keyid:base64key` (16 bytes each), the first current, the others kept to
+# read older ciphertexts (rotate with `manage.py rotate_field_keys`); the HMAC-SM3 key of
+# their lookup hash. Development and tests derive keys from SECRET_KEY when these are empty;
+# production refuses to encrypt without them, and `check --deploy` reports them missing.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_HASH_KEY = env("FIELD_HASH_KEY", default="")
+
+# Uploaded import files (changning_aid.uploads): the largest accepted, and how long one
+# waits for its confirmation before `purge_uploads` (or the next upload) deletes it.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+UPLOAD_RETENTION_SECONDS = env.int("UPLOAD_RETENTION_SECONDS", default=60 * 60)
 
 LOGGING = {
     "version": 1,

@@ -13,5 +13,6 @@ def home(request):
     if user.role == Role.ADVISOR:
         return redirect("stations:my_stations")
     if user.role == Role.AUDIT_ADMIN:
-        return redirect("public:directory")
+        # The audit administrator reads the audit trail and nothing else (三员分立).
+        return redirect("audit:change_trail")
     return redirect("stations:overview")

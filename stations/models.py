@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+import audit
 from changning_aid.scoping import ScopedQuerySet, advisor_station_ids
 from stations import naming
 from stations.choices import CommitteeKind, StationKind, StationStatus, StreetKind
@@ -31,6 +32,7 @@ class DistrictQuerySet(ScopedQuerySet):
         return self.filter(pk__in=Station.objects.filter(advisor_users=user).values("district_id"))
 
 
+@audit.track(street=None)
 class District(models.Model):
     """A district (区), e.g. 长宁区 (310105): the bureau's area of responsibility."""
 
@@ -61,6 +63,7 @@ class StreetQuerySet(ScopedQuerySet):
         return self.filter(pk__in=Station.objects.filter(advisor_users=user).values("street_id"))
 
 
+@audit.track()
 class Street(models.Model):
     """A street or town (街道 / 镇 / 乡, or 其他 for 开发区, 工业区, 农场) of a district."""
 
@@ -102,6 +105,7 @@ class CommitteeQuerySet(ScopedQuerySet):
         return self.filter(pk__in=Station.objects.filter(advisor_users=user).values("committee_id"))
 
 
+@audit.track()
 class Committee(models.Model):
     """A residents' or village committee (居委会 / 村委会), or a 虚拟社区 and the like."""
 
@@ -141,6 +145,7 @@ class StationQuerySet(ScopedQuerySet):
         return self.filter(status=StationStatus.RUNNING)
 
 
+@audit.track()
 class Station(models.Model):
     """A 社区救助顾问服务站点: where advisors serve.
 
@@ -293,6 +298,8 @@ class DivisionImportQuerySet(ScopedQuerySet):
     system_admin_sees_all = True
 
 
+# The uploaded file itself is not copied into the trail: only that it was uploaded.
+@audit.track(exclude=["content"])
 class DivisionImport(models.Model):
     """A division file uploaded in the browser, kept between its preview and its confirmation.
 
