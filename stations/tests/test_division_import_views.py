@@ -2,18 +2,26 @@
 
 import csv
 import io
+import zipfile
+from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.urls import reverse
 
 from accounts.choices import Role
+from audit.models import AccessRecord
+from changning_aid.models import PendingUpload
+from changning_aid.uploads import UploadedImportFile, store_upload
 from stations import divisions
 from stations.choices import StationStatus
 from stations.models import Committee, District, DivisionImport, Station, Street
 from stations.tests.factories import make_user
+from stations.views.divisions import UPLOAD_KIND
 
 CHANGNING = Path(settings.BASE_DIR) / "stations" / "data" / "changning_divisions.csv"
 UPLOAD_URL = reverse("stations:division_import")
@@ -62,12 +70,37 @@ def upload(client, content, name="divisions.csv"):
 
 
 def stored_import(user, content, name="divisions.csv"):
-    return DivisionImport.objects.create(
+    """An import uploaded by `user`, waiting for its confirmation as the upload view keeps it."""
+    record = DivisionImport.objects.create(
         uploaded_by=user,
         file_name=name,
-        content=content,
+        content=b"",
         preview=divisions.preview_file(content, name),
     )
+    store_upload(
+        user=user,
+        kind=UPLOAD_KIND,
+        upload=UploadedImportFile(name=name, format="csv", content=content),
+        subject=record,
+    )
+    return record
+
+
+def kept_file(record):
+    """The bytes kept for an import's confirmation, or None once deleted."""
+    upload = PendingUpload.objects.filter(subject_id=str(record.pk)).first()
+    return bytes(upload.content) if upload else None
+
+
+def xlsx_bytes(rows):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(list(divisions.COLUMNS))
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def test_system_admin_uploads_previews_and_confirms(admin_client, sysadmin):
@@ -81,7 +114,9 @@ def test_system_admin_uploads_previews_and_confirms(admin_client, sysadmin):
     assert response.status_code == 302
     assert response.url == preview_url(record)
     assert record.uploaded_by == sysadmin
-    assert bytes(record.content) == CHANGNING.read_bytes()
+    # The file waits in the database until the confirmation, in the one upload store.
+    assert kept_file(record) == CHANGNING.read_bytes()
+    assert bytes(record.content) == b""
     assert network_counts() == (0, 0, 0, 0)  # nothing written before the confirmation
 
     page = admin_client.get(preview_url(record))
@@ -105,6 +140,12 @@ def test_system_admin_uploads_previews_and_confirms(admin_client, sysadmin):
     assert record.result["counts"]["committee"]["created"] == 189
     assert "区划已导入" in page.text
     assert "确认导入" not in page.text
+    # The file is gone once imported; the import is in the access records.
+    assert kept_file(record) is None
+    assert not PendingUpload.objects.exists()
+    access = AccessRecord.objects.get(action="import")
+    assert access.user == sysadmin
+    assert access.detail == "changning_divisions.csv"
 
 
 def test_a_superuser_without_a_role_may_import(client, db):
@@ -166,6 +207,7 @@ def test_a_bad_file_shows_its_errors_and_offers_no_confirmation(admin_client):
     assert "第 5 行:居村委代码 310105001 应为12位数字" in page.text
     assert "第 6 行:居村委代码 310105002001 应以街镇代码 310105001 开头" in page.text
     assert "确认导入" not in page.text
+    assert kept_file(record) is None  # a file that cannot be imported is not kept
 
     page = admin_client.post(preview_url(record), follow=True)
 
@@ -260,3 +302,96 @@ def test_the_upload_page_lists_recent_imports(admin_client, sysadmin):
 
     assert "最近的文件.csv" in page.text
     assert "待确认" in page.text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("divisions.xls", b"\xd0\xcf\x11\xe0whatever", "不支持旧版 Excel (.xls) 文件"),
+        ("divisions.csv", "区划,编码\n".encode("gbk"), "文件不是 UTF-8 编码"),
+        ("divisions.csv", b"PK\x03\x04\x00\x00binary", "文件内容不是文本"),
+        ("divisions.xlsx", b"district_code,district_name\n", "不是有效的 Excel (.xlsx) 工作簿"),
+        ("divisions.xlsx", b"PK\x03\x04 not really a zip", "不是有效的 Excel (.xlsx) 工作簿"),
+    ],
+)
+def test_a_file_whose_content_is_not_its_type_is_refused(admin_client, name, content, message):
+    page = upload(admin_client, content, name)
+
+    assert page.status_code == 200
+    assert message in page.text
+    assert not DivisionImport.objects.exists()
+    assert not PendingUpload.objects.exists()
+
+
+def test_a_zip_that_is_not_a_workbook_is_refused(admin_client):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml", "<Types><Default ContentType='text/plain'/></Types>"
+        )
+        archive.writestr("word/document.xml", "<w:document/>")
+
+    page = upload(admin_client, buffer.getvalue(), "divisions.xlsx")
+
+    assert "不是有效的 Excel (.xlsx) 工作簿" in page.text
+    assert not DivisionImport.objects.exists()
+
+
+def test_an_xlsx_workbook_is_imported(admin_client):
+    upload(admin_client, xlsx_bytes(SMALL), "divisions.xlsx")
+    record = DivisionImport.objects.get()
+
+    admin_client.post(preview_url(record))
+
+    assert network_counts() == (1, 2, 3, 6)
+
+
+@override_settings(UPLOAD_MAX_BYTES=100)
+def test_a_file_over_the_size_limit_is_refused(admin_client):
+    page = upload(admin_client, csv_bytes(SMALL))
+
+    assert "文件过大" in page.text
+    assert not DivisionImport.objects.exists()
+    assert not PendingUpload.objects.exists()
+
+
+def test_a_file_left_unconfirmed_for_an_hour_is_deleted_and_cannot_be_confirmed(
+    admin_client, sysadmin
+):
+    upload(admin_client, csv_bytes(SMALL))
+    record = DivisionImport.objects.get()
+    kept = PendingUpload.objects.get()
+    kept.uploaded_at -= timedelta(hours=1, seconds=1)
+    kept.save()
+
+    page = admin_client.get(preview_url(record))
+
+    assert "确认导入" not in page.text
+    assert "超过1小时未确认,已按规定删除" in page.text
+
+    page = admin_client.post(preview_url(record), follow=True)
+
+    assert "请重新上传" in page.text
+    assert network_counts() == (0, 0, 0, 0)
+    record.refresh_from_db()
+    assert record.applied_at is None
+
+    # The next upload of anyone deletes it for good.
+    stored_import(sysadmin, csv_bytes(SMALL[:1]), "next.csv")
+    assert kept_file(record) is None
+    assert "未确认,文件已删除" in admin_client.get(UPLOAD_URL).text
+
+
+def test_only_the_uploader_confirms_their_file(client, sysadmin):
+    record = stored_import(sysadmin, csv_bytes(SMALL))
+    other = make_user("sysadmin_2", Role.SYSTEM_ADMIN)
+    client.force_login(other)
+
+    page = client.get(preview_url(record))
+    assert "只有上传该文件的人可以确认导入" in page.text
+    assert "确认导入</button>" not in page.text
+
+    client.post(preview_url(record))
+
+    assert network_counts() == (0, 0, 0, 0)
+    assert kept_file(record) is not None
