@@ -22,6 +22,8 @@ $(INSTALLED): requirements.txt | $(BIN)/python
 
 # The development server with the demo; seed_demo refuses to run unless DEBUG is on.
 run: export DEBUG := on
+# The demo logins use the password alone unless OTP_REQUIRED_ROLES is set (README).
+run: export OTP_REQUIRED_ROLES ?=
 run: $(INSTALLED)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
