@@ -14,9 +14,13 @@ from changning_aid.admin import ScopedModelAdmin, ScopedRelatedFilter
 
 @admin.register(User)
 class UserAdmin(ScopedModelAdmin, DjangoUserAdmin):
+    """Read-only here: accounts are created, reset and deactivated on the 账号管理 pages,
+    through `accounts.services`, so that the forced password change, `created_by` and the
+    scope check hold whichever door is used."""
+
     view_roles = (Role.SYSTEM_ADMIN, Role.BUREAU)
-    change_roles = (Role.SYSTEM_ADMIN,)
-    add_roles = (Role.SYSTEM_ADMIN,)
+    change_roles = ()
+    add_roles = ()
     list_display = ["username", "full_name", "role", "district", "street", "is_active"]
     list_filter = ["role", "is_active", ("street", ScopedRelatedFilter)]
     search_fields = ["username", "full_name"]

@@ -55,7 +55,12 @@ def make_committee(street, name=None, code=None, *, status=StationStatus.RUNNING
 
 
 def make_user(username, role, *, password="pw-for-tests-only", stations=(), **fields):
-    """A login of `role`; an advisor serves `stations`."""
+    """A login of `role`; an advisor serves `stations`.
+
+    Test logins have changed their temporary password already (`must_change_password`
+    False) unless a test says otherwise.
+    """
+    fields.setdefault("must_change_password", False)
     user = User.objects.create_user(username=username, password=password, role=role, **fields)
     if stations:
         user.stations.set(stations)

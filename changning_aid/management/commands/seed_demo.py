@@ -18,7 +18,7 @@ from io import StringIO
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -210,13 +210,18 @@ class Command(BaseCommand):
             street_codes = sorted({row["street_code"] for row in rows})
             committee_codes = sorted({row["committee_code"] for row in rows})
             stations_filled = self.fill_stations(district_codes)
-            users_created = self.create_users(district_codes, street_codes, committee_codes)
+            users_created, users_released = self.create_users(
+                district_codes, street_codes, committee_codes
+            )
 
-        if stations_filled or users_created:
+        if stations_filled or users_created or users_released:
+            released = (
+                f"{users_released} 个演示账号不再要求首次登录修改密码。" if users_released else ""
+            )
             self.stdout.write(
                 self.style.SUCCESS(
                     f"演示数据已生成：填写了 {stations_filled} 个站点的演示资料，"
-                    f"新建了 {users_created} 个账号。"
+                    f"新建了 {users_created} 个账号。{released}"
                 )
             )
         else:
@@ -294,7 +299,12 @@ class Command(BaseCommand):
         return len(changed)
 
     def create_users(self, district_codes, street_codes, committee_codes):
-        """One login per role; those that exist already are left as they are."""
+        """One login per role; those that exist already are left as they are.
+
+        Demo logins use the published demo password and are not asked to change it at their
+        first login (`must_change_password`), as real new logins are. Returns the number of
+        logins created and the number of older demo logins released from that request.
+        """
         district = District.objects.get(code=district_codes[0])
         # One hash for every demo login: hashing is slow on purpose, the demo need not be.
         password = make_password(settings.DEMO_PASSWORD)
@@ -312,6 +322,7 @@ class Command(BaseCommand):
                 role=Role.BUREAU,
                 district=district,
             ),
+            User(username="auditor", full_name="审计管理员", role=Role.AUDIT_ADMIN),
         ]
         for street in Street.objects.filter(code__in=street_codes).order_by("code"):
             wanted.append(
@@ -346,6 +357,7 @@ class Command(BaseCommand):
         new_users = [user for user in wanted if user.username not in existing]
         for user in new_users:
             user.password = password
+            user.must_change_password = False
         User.objects.bulk_create(new_users, batch_size=500)
 
         # An advisor serves their committee's point.
@@ -360,13 +372,29 @@ class Command(BaseCommand):
             ],
             batch_size=500,
         )
-        return len(new_users)
+        released = self.release_demo_logins(existing)
+        return len(new_users), released
+
+    def release_demo_logins(self, usernames):
+        """Release demo logins made before the forced password change from having to change.
+
+        Only logins still on the demo password: one that someone reset in the demo keeps
+        its temporary password and the request to change it. The demo password is hashed
+        once per run, so the logins share a handful of hashes; each is checked once.
+        """
+        flagged = User.objects.filter(username__in=usernames, must_change_password=True)
+        hashes = set(flagged.values_list("password", flat=True))
+        demo_hashes = [h for h in hashes if check_password(settings.DEMO_PASSWORD, h)]
+        if not demo_hashes:
+            return 0
+        return flagged.filter(password__in=demo_hashes).update(must_change_password=False)
 
     def print_logins(self, street_codes, committee_codes):
         password = settings.DEMO_PASSWORD
         logins = [
             ("admin", "系统管理员"),
             ("bureau", "区民政局"),
+            ("auditor", "审计管理员"),
             (f"street_{street_codes[0]}", "街镇管理员（其余街镇同样以 street_<街镇代码> 登录）"),
             (f"advisor_{committee_codes[0]}", "社区救助顾问（其余以 advisor_<居委代码> 登录）"),
         ]
