@@ -90,10 +90,18 @@ def test_full_seed_creates_a_login_per_role(full_seed):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "username", ["admin", "bureau", "street_310105102", "advisor_310105001001"]
+    "username", ["admin", "bureau", "auditor", "street_310105102", "advisor_310105001001"]
 )
 def test_demo_logins_work_with_the_demo_password(full_seed, client, username):
     assert client.login(username=username, password=DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_the_demo_auditor_lands_on_the_audit_trail(full_seed, client):
+    client.login(username="auditor", password=DEMO_PASSWORD)
+    response = client.get("/", follow=True)
+    assert response.request["PATH_INFO"] == "/audit/"
+    assert "审计" in response.content.decode()
 
 
 @pytest.mark.django_db

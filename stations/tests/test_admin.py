@@ -140,3 +140,15 @@ def test_bureau_cannot_change_accounts_in_admin(client, two_streets):
     assert response.status_code == 403
     two_streets.manager_a.refresh_from_db()
     assert two_streets.manager_a.username == "manager_a"
+
+
+@pytest.mark.django_db
+def test_accounts_are_managed_on_their_pages_not_in_the_admin(client, two_streets):
+    """The admin shows accounts read-only; its password form would bypass the forced change."""
+    client.force_login(two_streets.sysadmin)
+    url = reverse("admin:auth_user_password_change", args=[two_streets.manager_a.pk])
+    response = client.post(url, {"password1": "Xy-zz-1234567", "password2": "Xy-zz-1234567"})
+    assert response.status_code == 403
+    two_streets.manager_a.refresh_from_db()
+    assert two_streets.manager_a.check_password("pw-for-tests-only")
+    assert client.get(reverse("admin:accounts_user_add")).status_code == 403
