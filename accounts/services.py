@@ -13,6 +13,7 @@ never deleted, so that everything they did keeps its author.
 
 import secrets
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.authority import can_manage, creatable_roles, managed_accounts
 from accounts.choices import Role
 from accounts.models import User
+from accounts.second_factor import disable_second_factor
 from stations.models import District, Station, Street
 
 # Generated passwords: three groups of four, from letters and digits that cannot be
@@ -185,8 +187,11 @@ def reset_password(*, actor, account, password=None):
     """Give a login a temporary password, typed by its administrator or generated.
 
     The login must change it at its next login; its open sessions end (the session hash
-    follows the password). A typed password the validators refuse raises `ValidationError`.
-    Returns the temporary password, to be shown to the administrator once.
+    follows the password). A reset is how a person who forgot their password or lost their
+    phone gets back in, so it also lifts a login lockout and removes the second-factor
+    authenticators: a role that needs one binds a new one at the next login. A typed
+    password the validators refuse raises `ValidationError`. Returns the temporary password,
+    to be shown to the administrator once.
     """
     _ensure_manages(actor, account)
     if password is None:
@@ -198,6 +203,8 @@ def reset_password(*, actor, account, password=None):
     account.full_clean()
     account.save(update_fields=["password", "must_change_password"])
     _ensure_in_scope(actor, account)
+    disable_second_factor(user=account)
+    AxesProxyHandler.reset_attempts(username=account.get_username())
     return password
 
 

@@ -619,6 +619,29 @@ def test_a_reset_ends_the_logins_open_sessions(client, world):
     assert response["Location"].startswith(reverse("login"))
 
 
+@pytest.mark.django_db
+def test_a_reset_lets_back_in_who_lost_their_phone_or_was_locked_out(client, world, settings):
+    """A reset removes the authenticators and lifts the lockout; the role binds a new phone."""
+    from axes.models import AccessAttempt
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    bureau = world["bureau"]
+    TOTPDevice.objects.create(user=bureau, name="旧手机", confirmed=True)
+    for _attempt in range(5):
+        client.post(reverse("login"), {"username": bureau.username, "password": "wrong-one-1A"})
+    assert AccessAttempt.objects.filter(username=bureau.username).exists()
+
+    temporary = services.reset_password(actor=world["sysadmin"], account=bureau)
+
+    assert not TOTPDevice.objects.filter(user=bureau).exists()
+    assert not AccessAttempt.objects.filter(username=bureau.username).exists()
+    settings.OTP_REQUIRED_ROLES = [Role.BUREAU]
+    response = client.post(
+        reverse("login"), {"username": bureau.username, "password": temporary}, follow=True
+    )
+    assert response.request["PATH_INFO"] == reverse("security:otp_setup")
+
+
 # ---- Deactivating and reactivating ------------------------------------------------------
 
 
