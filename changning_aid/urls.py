@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as account_views
@@ -10,17 +11,24 @@ from changning_aid import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    # Before Django's auth URLs: the password change also ends a forced change.
+    # Ends a forced password change too.
     path(
         "accounts/password_change/",
         account_views.AccountPasswordChangeView.as_view(),
         name="password_change",
     ),
     path("accounts/manage/", include("accounts.urls")),
-    # Before Django's auth URLs: the login with lockouts and the second factor.
+    # The login with lockouts and the second factor.
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/security/", include("accounts.security_urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Of Django's auth views only these: passwords are reset by the account's
+    # administrator in the application, never by e-mail.
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("network/", include("stations.urls")),
     path("public/", include("stations.public_urls")),
     path("audit/", include("audit.urls")),

@@ -95,3 +95,13 @@ def test_logout_needs_post_and_ends_the_session(client, two_streets):
     response = client.post(reverse("logout"))
     assert response.status_code in (200, 302)
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_there_is_no_password_reset_by_email(client):
+    """Passwords are reset by the account's administrator, never by e-mail."""
+    assert client.get("/accounts/password_reset/").status_code in (302, 404)
+    from django.urls import NoReverseMatch
+
+    with pytest.raises(NoReverseMatch):
+        reverse("password_reset")
