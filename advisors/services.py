@@ -1,0 +1,285 @@
+"""Writes to the advisor registry, its filing and its training. Pages, admin and imports come here.
+
+Every service takes the acting user (`actor`) by keyword. A row outside the actor's scope is
+treated as if it did not exist (`Http404`); a role that may not take a step gets
+`PermissionDenied`; a bad value raises `ValidationError` with a Chinese message and changes
+nothing. After saving, each service checks again that the row is inside the actor's scope,
+in the same transaction, so that a write can never land outside it.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import Role
+from advisors.choices import FilingAction, FilingStatus, OrganiserLevel
+from advisors.models import Advisor, AdvisorStation, FilingEvent, Training, TrainingAttendance
+from stations.models import Station, Street
+
+# Roles that keep the registry (register, edit, stations, leave, trainings, attendance).
+KEEPER_ROLES = (Role.STREET_MANAGER, Role.BUREAU)
+
+# What `update_advisor` may change: never the street, the number or the filing.
+EDITABLE_FIELDS = (
+    "name",
+    "gender",
+    "mobile",
+    "background",
+    "social_work_level",
+    "certificate_number",
+    "skills",
+    "uniform_issued_on",
+    "badge_issued_on",
+    "star_year",
+    "backbone_year",
+    "started_on",
+    "user",
+)
+
+
+def _require_role(actor, roles, message):
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied(message)
+    if actor.role not in roles:
+        raise PermissionDenied(message)
+
+
+def _visible(queryset, actor, obj):
+    """`obj` when the actor may see it, else 404 (the same as not existing)."""
+    if obj is None or not queryset.visible_to(actor).filter(pk=obj.pk).exists():
+        raise Http404
+    return obj
+
+
+def _ensure_still_visible(queryset, actor, obj):
+    if not queryset.visible_to(actor).filter(pk=obj.pk).exists():
+        raise PermissionDenied(_("保存的数据超出了您的管理范围,已撤销。"))
+
+
+def _apply(obj, changes, **clean_kwargs):
+    """Set `changes` on `obj` and validate it whole; on a refusal `obj` is left as it was."""
+    before = {name: getattr(obj, name) for name in changes}
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    try:
+        obj.full_clean(**clean_kwargs)
+    except ValidationError:
+        for name, value in before.items():
+            setattr(obj, name, value)
+        raise
+
+
+def _record(advisor, actor, action, *, reason="", filing_number=""):
+    return FilingEvent.objects.create(
+        advisor=advisor, action=action, by=actor, reason=reason, filing_number=filing_number
+    )
+
+
+@transaction.atomic
+def register_advisor(*, actor, street, **fields):
+    """Register an advisor of `street` (待备案); the advisor number is generated.
+
+    A street manager registers in their own street, bureau staff in any street of their
+    district. Stations are set afterwards with `set_advisor_stations`.
+    """
+    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记顾问。"))
+    _visible(Street.objects, actor, street)
+    unknown = sorted(set(fields) - set(EDITABLE_FIELDS) - {"left_on", "leave_reason"})
+    if unknown:
+        raise TypeError(f"register_advisor() got unexpected fields {', '.join(unknown)}")
+    advisor = Advisor(street=street, filing_status=FilingStatus.PENDING, **fields)
+    advisor.full_clean(exclude=["advisor_number"])
+    advisor.save()
+    _ensure_still_visible(Advisor.objects, actor, advisor)
+    return advisor
+
+
+@transaction.atomic
+def update_advisor(*, actor, advisor, **changes):
+    """Change an advisor's details (`EDITABLE_FIELDS`); the street and filing do not change here."""
+    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以修改顾问信息。"))
+    _visible(Advisor.objects, actor, advisor)
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise TypeError(f"update_advisor() cannot change {', '.join(unknown)}")
+    _apply(advisor, changes)
+    advisor.save(update_fields=[*changes, "updated_at"])
+    _ensure_still_visible(Advisor.objects, actor, advisor)
+    return advisor
+
+
+@transaction.atomic
+def set_advisor_stations(*, actor, advisor, stations, primary):
+    """Set the stations an advisor serves, `primary` among them, all in the advisor's street.
+
+    When the advisor has a login, the login serves the same stations (that is what it sees).
+    """
+    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以设置服务站点。"))
+    _visible(Advisor.objects, actor, advisor)
+    stations = list(dict.fromkeys(stations))
+    for station in stations:
+        _visible(Station.objects, actor, station)
+    if not stations:
+        raise ValidationError({"stations": _("请至少选择一个服务站点。")})
+    if primary not in stations:
+        raise ValidationError({"primary": _("主要服务站点必须是所选站点之一。")})
+    outside = [s.name for s in stations if s.street_id != advisor.street_id]
+    if outside:
+        raise ValidationError(
+            {"stations": _("以下站点不在顾问所属街镇内:%s。") % "、".join(outside)}
+        )
+    AdvisorStation.objects.filter(advisor=advisor).exclude(station__in=stations).delete()
+    existing = {link.station_id: link for link in AdvisorStation.objects.filter(advisor=advisor)}
+    # The old primary first loses its flag, so the one-primary constraint holds throughout.
+    AdvisorStation.objects.filter(advisor=advisor, is_primary=True).exclude(station=primary).update(
+        is_primary=False
+    )
+    for station in stations:
+        link = existing.get(station.pk) or AdvisorStation(advisor=advisor, station=station)
+        link.is_primary = station == primary
+        link.full_clean()
+        link.save()
+    if advisor.user_id:
+        advisor.user.stations.set(stations)
+    _ensure_still_visible(Advisor.objects, actor, advisor)
+    return advisor
+
+
+@transaction.atomic
+def advisor_leave(*, actor, advisor, left_on, reason):
+    """Record that an advisor leaves on `left_on`: not active from that day on; nothing deleted."""
+    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以办理离岗。"))
+    _visible(Advisor.objects, actor, advisor)
+    if advisor.left_on:
+        raise ValidationError({"left_on": _("该顾问已于%s离岗。") % advisor.left_on})
+    _apply(advisor, {"left_on": left_on, "leave_reason": (reason or "").strip()})
+    advisor.save(update_fields=["left_on", "leave_reason", "updated_at"])
+    _ensure_still_visible(Advisor.objects, actor, advisor)
+    return advisor
+
+
+@transaction.atomic
+def submit_for_filing(*, actor, advisor):
+    """A street manager submits a 待备案 advisor of their street to the bureau for filing."""
+    _require_role(actor, (Role.STREET_MANAGER,), _("只有街镇管理员可以提交备案。"))
+    _visible(Advisor.objects, actor, advisor)
+    if advisor.filing_status != FilingStatus.PENDING:
+        raise ValidationError(_("只有待备案的顾问可以提交备案。"))
+    if advisor.filing_submitted_at:
+        raise ValidationError(_("该顾问已提交备案,等待区民政局审核。"))
+    advisor.filing_submitted_at = timezone.now()
+    advisor.save(update_fields=["filing_submitted_at", "updated_at"])
+    _record(advisor, actor, FilingAction.SUBMIT)
+    _ensure_still_visible(Advisor.objects, actor, advisor)
+    return advisor
+
+
+@transaction.atomic
+def file_advisor(*, actor, advisor, filing_number, filed_on):
+    """Bureau staff file a submitted advisor: 已备案, with the filing number and date."""
+    _require_role(actor, (Role.BUREAU,), _("只有区民政局可以办理备案。"))
+    _visible(Advisor.objects, actor, advisor)
+    if advisor.filing_status != FilingStatus.PENDING or not advisor.filing_submitted_at:
+        raise ValidationError(_("只有已提交的待备案顾问可以备案。"))
+    filing_number = (filing_number or "").strip()
+    if filing_number and Advisor.objects.filter(filing_number=filing_number).exists():
+        raise ValidationError({"filing_number": _("备案编号已被使用。")})
+    _apply(
+        advisor,
+        {
+            "filing_status": FilingStatus.FILED,
+            "filing_number": filing_number,
+            "filed_on": filed_on,
+        },
+    )
+    advisor.save(update_fields=["filing_status", "filing_number", "filed_on", "updated_at"])
+    _record(advisor, actor, FilingAction.FILE, filing_number=advisor.filing_number)
+    _ensure_still_visible(Advisor.objects, actor, advisor)
+    return advisor
+
+
+@transaction.atomic
+def send_back(*, actor, advisor, reason):
+    """Bureau staff send a submission back to the street (待备案), with the reason."""
+    _require_role(actor, (Role.BUREAU,), _("只有区民政局可以退回备案。"))
+    _visible(Advisor.objects, actor, advisor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("退回时请填写原因。")})
+    if advisor.filing_status != FilingStatus.PENDING or not advisor.filing_submitted_at:
+        raise ValidationError(_("只有已提交的待备案顾问可以退回。"))
+    advisor.filing_submitted_at = None
+    advisor.save(update_fields=["filing_submitted_at", "updated_at"])
+    _record(advisor, actor, FilingAction.SEND_BACK, reason=reason)
+    _ensure_still_visible(Advisor.objects, actor, advisor)
+    return advisor
+
+
+@transaction.atomic
+def revoke_filing(*, actor, advisor, reason):
+    """Bureau staff revoke an advisor's filing (已注销): no longer active, history kept."""
+    _require_role(actor, (Role.BUREAU,), _("只有区民政局可以注销备案。"))
+    _visible(Advisor.objects, actor, advisor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("注销时请填写原因。")})
+    if advisor.filing_status == FilingStatus.REVOKED:
+        raise ValidationError(_("该顾问的备案已注销。"))
+    advisor.filing_status = FilingStatus.REVOKED
+    advisor.filing_submitted_at = None
+    advisor.save(update_fields=["filing_status", "filing_submitted_at", "updated_at"])
+    _record(advisor, actor, FilingAction.REVOKE, reason=reason)
+    _ensure_still_visible(Advisor.objects, actor, advisor)
+    return advisor
+
+
+@transaction.atomic
+def record_training(*, actor, date, title, hours, kind, street=None, trainer="", place=""):
+    """Record a training: a street manager's is their street's; bureau staff record a
+    district training (`street=None`) or one of a street of their district."""
+    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记培训。"))
+    if actor.role == Role.STREET_MANAGER:
+        street = street or actor.street
+    if street is not None:
+        _visible(Street.objects, actor, street)
+        level, district = OrganiserLevel.STREET, street.district
+    else:
+        level, district = OrganiserLevel.DISTRICT, actor.district
+    training = Training(
+        organiser_level=level,
+        district=district,
+        street=street,
+        date=date,
+        title=title,
+        hours=hours,
+        kind=kind,
+        trainer=trainer,
+        place=place,
+    )
+    training.full_clean()
+    training.save()
+    _ensure_still_visible(Training.objects, actor, training)
+    return training
+
+
+@transaction.atomic
+def record_attendance(*, actor, training, advisor, attended, score=None, remark=""):
+    """Record whether `advisor` attended `training` (once per advisor; a second call updates).
+
+    A street manager records their own advisors, at their street's trainings or the
+    district's; bureau staff any advisor of their district.
+    """
+    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记培训出勤。"))
+    _visible(Training.objects, actor, training)
+    _visible(Advisor.objects, actor, advisor)
+    attendance = TrainingAttendance.objects.filter(training=training, advisor=advisor).first()
+    attendance = attendance or TrainingAttendance(training=training, advisor=advisor)
+    attendance.attended = attended
+    attendance.score = score
+    attendance.remark = remark
+    attendance.full_clean(validate_unique=False)
+    attendance.save()
+    _ensure_still_visible(TrainingAttendance.objects, actor, attendance)
+    return attendance
