@@ -45,6 +45,8 @@ def navigation(request):
     if user.role == Role.STREET_MANAGER and user.street_id:
         street_url = reverse("stations:street_detail", args=[user.street.code])
         items.append(NavItem(_("本街镇"), street_url, section=reverse("stations:overview")))
+    if user.role in (Role.BUREAU, Role.STREET_MANAGER):
+        items.append(NavItem(_("社区救助顾问"), reverse("advisors:roster")))
     if user.role == Role.ADVISOR:
         my_url = reverse("stations:my_stations")
         items.append(NavItem(_("我的站点"), my_url, section=reverse("stations:overview")))

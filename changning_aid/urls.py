@@ -30,6 +30,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("network/", include("stations.urls")),
+    path("advisors/", include("advisors.urls")),
     path("public/", include("stations.public_urls")),
     path("audit/", include("audit.urls")),
     path("sensitive/", include("changning_aid.sensitive.urls")),

@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from advisors.models import Advisor, Training
 from changning_aid.tests.test_scope_leaks import (
     NEUTRAL_URL_NAMES,
     build_world,
@@ -152,7 +153,7 @@ class FormCollector(HTMLParser):
 def own_objects(user):
     """For each scoped model, a row the user may see: pages are opened on the user's own data."""
     objects = {}
-    for model in (District, Street, Committee, Station, type(user)):
+    for model in (District, Street, Committee, Station, Advisor, Training, type(user)):
         objects[model] = model._default_manager.visible_to(user).order_by("pk").first()
     return objects
 

@@ -9,6 +9,7 @@ fill in fails the test until someone teaches it (`PARAMETER_VALUES`), and a view
 does not require a login must be declared public with `login_not_required`.
 """
 
+import datetime
 import re
 
 import pytest
@@ -17,6 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.choices import Role
 from accounts.models import User
+from advisors.models import Advisor, Training
+from advisors.tests.factories import make_advisor, make_training
 from stations.models import Committee, District, Station, Street
 from stations.tests.factories import (
     committee_point,
@@ -66,13 +69,20 @@ def build_world():
     world["other_district"] = other_district
     world["other_street"] = other_street
     make_user("manager_xuhui", Role.STREET_MANAGER, street=other_street)
+    # An advisor and a street training in each street of 长宁区, for the advisor pages.
+    for street, committees in (
+        (world["street_a"], world["committees_a"]),
+        (world["street_b"], world["committees_b"]),
+    ):
+        make_advisor(street, [committee_point(committees[0])])
+        make_training(street=street, date=datetime.date.today())
     return world
 
 
 def foreign_objects(user):
     """For each scoped model, one row the user must not see."""
     objects = {}
-    for model in (District, Street, Committee, Station, type(user)):
+    for model in (District, Street, Committee, Station, Advisor, Training, type(user)):
         visible = model._default_manager.visible_to(user).values("pk")
         objects[model] = model._default_manager.exclude(pk__in=visible).order_by("pk").first()
     return objects
@@ -156,6 +166,12 @@ PARAMETER_VALUES = {
     "accounts:temporary_password": {"pk": attribute_of(User, "pk")},
     "accounts:deactivate": {"pk": attribute_of(User, "pk")},
     "accounts:reactivate": {"pk": attribute_of(User, "pk")},
+    # Advisor pages: an advisor or a training of another street.
+    **{
+        f"advisors:{name}": {"pk": attribute_of(Advisor, "pk")}
+        for name in ("detail", "edit", "submit", "file", "send_back", "revoke", "leave")
+    },
+    "advisors:training_detail": {"pk": attribute_of(Training, "pk")},
 }
 
 

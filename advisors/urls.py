@@ -1,0 +1,21 @@
+from django.urls import path
+
+from advisors import views
+
+app_name = "advisors"
+
+urlpatterns = [
+    path("", views.roster, name="roster"),
+    path("new/", views.advisor_create, name="create"),
+    path("filing/", views.filing_queue, name="filing_queue"),
+    path("trainings/", views.training_list, name="trainings"),
+    path("trainings/new/", views.training_create, name="training_create"),
+    path("trainings/<int:pk>/", views.training_detail, name="training_detail"),
+    path("<int:pk>/", views.advisor_detail, name="detail"),
+    path("<int:pk>/edit/", views.advisor_edit, name="edit"),
+    path("<int:pk>/submit/", views.advisor_submit, name="submit"),
+    path("<int:pk>/file/", views.advisor_file, name="file"),
+    path("<int:pk>/send-back/", views.advisor_send_back, name="send_back"),
+    path("<int:pk>/revoke/", views.advisor_revoke, name="revoke"),
+    path("<int:pk>/leave/", views.advisor_leave, name="leave"),
+]
