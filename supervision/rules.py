@@ -127,16 +127,24 @@ def _active_station(kind, division_field):
     )
 
 
-def _coverage(rule, scope, has_active_station, ordering):
-    """covered/total of `scope` in one query; the rows lacking an active station, lazily."""
-    scope = scope.order_by().annotate(has_active_station=has_active_station)
-    figures = scope.aggregate(
-        total=Count("pk"), covered=Count("pk", filter=Q(has_active_station=True))
-    )
-    offenders = scope.filter(has_active_station=False).order_by(*ordering)
+def share_passing(rule, scope, passes, ordering):
+    """The rule's figure over `scope`: the rows meeting `passes` / all rows, in one query.
+
+    The rows failing `passes` come back lazily, in `ordering`, as the offenders. Every
+    rule that counts rows of one kind measures itself through this.
+    """
+    scope = scope.order_by()
+    figures = scope.aggregate(total=Count("pk"), covered=Count("pk", filter=passes))
+    offenders = scope.exclude(passes).order_by(*ordering)
     return RuleResult(
         rule=rule, covered=figures["covered"], total=figures["total"], offenders=offenders
     )
+
+
+def _coverage(rule, scope, has_active_station, ordering):
+    """covered/total of `scope`: the rows with an active station of their own."""
+    scope = scope.annotate(has_active_station=has_active_station)
+    return share_passing(rule, scope, Q(has_active_station=True), ordering)
 
 
 def measure_street_station_coverage(rule, streets):

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from advisors.choices import FilingStatus, OrganiserLevel, TrainingKind
 from advisors.models import AdvisorStation, Training, TrainingAttendance, active_q
 from stations.choices import StationKind, StationStatus
-from supervision.rules import Rule, RuleResult
+from supervision.rules import Rule, RuleResult, share_passing
 
 
 @dataclass(frozen=True)
@@ -45,16 +45,6 @@ class DatedRule(Rule):
     def evaluate(self, scope: QuerySet, on: datetime.date | None = None) -> RuleResult:
         """The rule's result for `scope` on day `on` (today in Asia/Shanghai by default)."""
         return self.measure(self, scope, on or timezone.localdate())
-
-
-def _figure(rule, scope, passes, ordering):
-    """covered/total of `scope` in one query; the rows failing `passes`, lazily."""
-    scope = scope.order_by()
-    figures = scope.aggregate(total=Count("pk"), covered=Count("pk", filter=passes))
-    offenders = scope.exclude(passes).order_by(*ordering)
-    return RuleResult(
-        rule=rule, covered=figures["covered"], total=figures["total"], offenders=offenders
-    )
 
 
 def _active_advisor_count(on):
@@ -73,7 +63,7 @@ def _staffing(rule, stations, on, kind, minimum):
     stations = stations.filter(kind=kind, status=StationStatus.RUNNING).annotate(
         active_advisors=_active_advisor_count(on)
     )
-    return _figure(
+    return share_passing(
         rule,
         stations,
         Q(active_advisors__gte=minimum),
@@ -96,7 +86,7 @@ ADVISOR_ORDERING = ("street__code", "advisor_number")
 
 def measure_filing(rule, advisors, on):
     """C7 over a queryset of advisors: the active ones that are 已备案."""
-    return _figure(
+    return share_passing(
         rule,
         advisors.filter(active_q(on)),
         Q(filing_status=FilingStatus.FILED),
@@ -106,7 +96,7 @@ def measure_filing(rule, advisors, on):
 
 def measure_uniform_and_badge(rule, advisors, on):
     """C11 over a queryset of advisors: the active ones with uniform and badge issued by `on`."""
-    return _figure(
+    return share_passing(
         rule,
         advisors.filter(active_q(on)),
         Q(uniform_issued_on__lte=on, badge_issued_on__lte=on),
@@ -139,7 +129,7 @@ def measure_training(rule, streets, on):
         district=OuterRef("district"),
     )
     streets = streets.annotate(held_own=Exists(own), attended_district=Exists(district))
-    return _figure(
+    return share_passing(
         rule,
         streets,
         Q(held_own=True) | Q(attended_district=True),
