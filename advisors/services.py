@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Role
 from advisors.choices import FilingAction, FilingStatus, OrganiserLevel
 from advisors.models import Advisor, AdvisorStation, FilingEvent, Training, TrainingAttendance
+from changning_aid.scoping import ensure_still_visible
 from stations.models import Station, Street
 
 # Roles that keep the registry (register, edit, stations, leave, trainings, attendance).
@@ -53,11 +54,6 @@ def _visible(queryset, actor, obj):
     return obj
 
 
-def _ensure_still_visible(queryset, actor, obj):
-    if not queryset.visible_to(actor).filter(pk=obj.pk).exists():
-        raise PermissionDenied(_("保存的数据超出了您的管理范围,已撤销。"))
-
-
 def _apply(obj, changes, **clean_kwargs):
     """Set `changes` on `obj` and validate it whole; on a refusal `obj` is left as it was."""
     before = {name: getattr(obj, name) for name in changes}
@@ -92,7 +88,7 @@ def register_advisor(*, actor, street, **fields):
     advisor = Advisor(street=street, filing_status=FilingStatus.PENDING, **fields)
     advisor.full_clean(exclude=["advisor_number"])
     advisor.save()
-    _ensure_still_visible(Advisor.objects, actor, advisor)
+    ensure_still_visible(advisor, actor)
     return advisor
 
 
@@ -106,7 +102,7 @@ def update_advisor(*, actor, advisor, **changes):
         raise TypeError(f"update_advisor() cannot change {', '.join(unknown)}")
     _apply(advisor, changes)
     advisor.save(update_fields=[*changes, "updated_at"])
-    _ensure_still_visible(Advisor.objects, actor, advisor)
+    ensure_still_visible(advisor, actor)
     return advisor
 
 
@@ -143,7 +139,7 @@ def set_advisor_stations(*, actor, advisor, stations, primary):
         link.save()
     if advisor.user_id:
         advisor.user.stations.set(stations)
-    _ensure_still_visible(Advisor.objects, actor, advisor)
+    ensure_still_visible(advisor, actor)
     return advisor
 
 
@@ -156,7 +152,7 @@ def advisor_leave(*, actor, advisor, left_on, reason):
         raise ValidationError({"left_on": _("该顾问已于%s离岗。") % advisor.left_on})
     _apply(advisor, {"left_on": left_on, "leave_reason": (reason or "").strip()})
     advisor.save(update_fields=["left_on", "leave_reason", "updated_at"])
-    _ensure_still_visible(Advisor.objects, actor, advisor)
+    ensure_still_visible(advisor, actor)
     return advisor
 
 
@@ -172,7 +168,7 @@ def submit_for_filing(*, actor, advisor):
     advisor.filing_submitted_at = timezone.now()
     advisor.save(update_fields=["filing_submitted_at", "updated_at"])
     _record(advisor, actor, FilingAction.SUBMIT)
-    _ensure_still_visible(Advisor.objects, actor, advisor)
+    ensure_still_visible(advisor, actor)
     return advisor
 
 
@@ -196,7 +192,7 @@ def file_advisor(*, actor, advisor, filing_number, filed_on):
     )
     advisor.save(update_fields=["filing_status", "filing_number", "filed_on", "updated_at"])
     _record(advisor, actor, FilingAction.FILE, filing_number=advisor.filing_number)
-    _ensure_still_visible(Advisor.objects, actor, advisor)
+    ensure_still_visible(advisor, actor)
     return advisor
 
 
@@ -213,7 +209,7 @@ def send_back(*, actor, advisor, reason):
     advisor.filing_submitted_at = None
     advisor.save(update_fields=["filing_submitted_at", "updated_at"])
     _record(advisor, actor, FilingAction.SEND_BACK, reason=reason)
-    _ensure_still_visible(Advisor.objects, actor, advisor)
+    ensure_still_visible(advisor, actor)
     return advisor
 
 
@@ -231,7 +227,7 @@ def revoke_filing(*, actor, advisor, reason):
     advisor.filing_submitted_at = None
     advisor.save(update_fields=["filing_status", "filing_submitted_at", "updated_at"])
     _record(advisor, actor, FilingAction.REVOKE, reason=reason)
-    _ensure_still_visible(Advisor.objects, actor, advisor)
+    ensure_still_visible(advisor, actor)
     return advisor
 
 
@@ -260,7 +256,7 @@ def record_training(*, actor, date, title, hours, kind, street=None, trainer="",
     )
     training.full_clean()
     training.save()
-    _ensure_still_visible(Training.objects, actor, training)
+    ensure_still_visible(training, actor)
     return training
 
 
@@ -281,5 +277,5 @@ def record_attendance(*, actor, training, advisor, attended, score=None, remark=
     attendance.remark = remark
     attendance.full_clean(validate_unique=False)
     attendance.save()
-    _ensure_still_visible(TrainingAttendance.objects, actor, attendance)
+    ensure_still_visible(attendance, actor)
     return attendance

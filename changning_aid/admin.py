@@ -12,11 +12,11 @@ import functools
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
+from changning_aid.scoping import ensure_still_visible
 
 ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.BUREAU)
 
@@ -139,14 +139,5 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        self.ensure_in_scope(request, obj)
-
-    def ensure_in_scope(self, request, obj):
-        """Refuse a save that would put the row outside the user's scope.
-
-        Requests run in one transaction (ATOMIC_REQUESTS), so raising here rolls the
-        write back.
-        """
-        model = type(obj)
-        if not model._default_manager.visible_to(request.user).filter(pk=obj.pk).exists():
-            raise PermissionDenied(_("保存的数据超出了您的管理范围,已撤销。"))
+        # Requests run in one transaction (ATOMIC_REQUESTS): a refusal rolls the save back.
+        ensure_still_visible(obj, request.user)

@@ -16,9 +16,11 @@ Rows meant for several streets (district-wide resources or trainings) are declar
 shared by a queryset that overrides `shared_with_street`; nothing is shared by default.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 
@@ -86,6 +88,16 @@ def scoped_get_or_404(queryset, user, **lookup):
         return queryset.visible_to(user).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def ensure_still_visible(obj, user):
+    """Refuse a write that left `obj` outside the user's scope.
+
+    Called after the save, inside the write's transaction (a service's atomic block, or
+    the request's with ATOMIC_REQUESTS): raising rolls the write back.
+    """
+    if not type(obj)._default_manager.visible_to(user).filter(pk=obj.pk).exists():
+        raise PermissionDenied(_("保存的数据超出了您的管理范围,已撤销。"))
 
 
 class ScopedQuerysetMixin:
