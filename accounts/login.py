@@ -2,7 +2,9 @@
 
 One form for everything: django-axes refuses a locked username before the password is
 even checked (`AxesStandaloneBackend`), a wrong code counts as a failed login like a wrong
-password, and after a login the user reads when and from where they last logged in.
+password, and after a login the user reads when and from where they last logged in. An
+advisor login whose advisor is not on duty today is refused with the reason
+(`accounts.advisor_duty`).
 """
 
 from django import forms
@@ -16,6 +18,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.advisor_duty import off_duty_message
 from accounts.lockouts import lockout_message
 from accounts.second_factor import confirmed_devices, verify_login_token
 
@@ -65,6 +68,13 @@ class LoginForm(AuthenticationForm):
             # django_otp persists it in the session when the user is logged in.
             user.otp_device = device
         return self.cleaned_data
+
+    def confirm_login_allowed(self, user):
+        """Also refuse an advisor login whose advisor is not on duty today (`advisor_duty`)."""
+        super().confirm_login_allowed(user)
+        message = off_duty_message(user)
+        if message:
+            raise ValidationError(message, code="advisor_off_duty")
 
     def otp_failed(self, user):
         """A wrong code counts as a failed login (and may lock the username)."""

@@ -7,12 +7,18 @@ pages themselves, static files, and pages anyone may open without logging in (vi
 marked `login_not_required`, such as the public directory). A view that must stay open
 for another reason (a second-factor step of the login) is marked
 `@password_change_not_required`.
+
+The same middleware, before anything else but static files, ends the session of an advisor
+login whose advisor is no longer on duty (`accounts.advisor_duty.end_session_off_duty`): it
+is what a logged-in user must settle first, and it keeps to the one middleware entry.
 """
 
 import functools
 
 from django.conf import settings
 from django.shortcuts import redirect
+
+from accounts.advisor_duty import end_session_off_duty
 
 # The pages a login that must change its password may still open, by URL name.
 EXEMPT_URL_NAMES = frozenset({"logout", "password_change", "password_change_done", "admin:logout"})
@@ -41,14 +47,20 @@ class PasswordChangeRequiredMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or not user.must_change_password:
+        if user is None or not user.is_authenticated or self.is_static(request):
             return None
-        if self.is_exempt(request, view_func):
+        off_duty = end_session_off_duty(request)
+        if off_duty is not None:
+            return off_duty
+        if not user.must_change_password or self.is_exempt(request, view_func):
             return None
         return redirect("password_change")
 
+    def is_static(self, request):
+        return bool(self.static_prefix) and request.path_info.startswith(self.static_prefix)
+
     def is_exempt(self, request, view_func):
-        if self.static_prefix and request.path_info.startswith(self.static_prefix):
+        if self.is_static(request):
             return True
         if getattr(view_func, "login_required", True) is False:
             return True

@@ -20,7 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.authority import can_manage, creatable_roles, managed_accounts
+from accounts.authority import (
+    acting_role,
+    can_manage,
+    creatable_roles,
+    listed_accounts,
+    managed_accounts,
+)
 from accounts.choices import Role
 from accounts.models import User
 from accounts.second_factor import disable_second_factor
@@ -241,12 +247,42 @@ def deactivate_account(*, actor, account):
     _ensure_manages(actor, account)
     if not account.is_active:
         raise ValidationError(_("该账号已经停用。"))
+    _deactivate(account)
+    _ensure_in_scope(actor, account)
+    return account
+
+
+# Who keeps the advisor registry, and so stops the login of an advisor whose service ended.
+ADVISOR_KEEPER_ROLES = (Role.STREET_MANAGER, Role.BUREAU)
+
+
+@transaction.atomic
+def deactivate_advisor_login(*, actor, account):
+    """Stop the login of an advisor who left or whose filing was revoked (`advisors.services`).
+
+    The same deactivation as `deactivate_account`, recorded the same way (`deactivated_at`,
+    and the audit trail names the actor), by whoever ended the advisor's service: the street
+    manager of their street or bureau staff of their district, for an advisor login in their
+    account list. Bureau staff do not otherwise look after advisor logins; ending a person's
+    service as an advisor is what lets them stop this one. A login already deactivated is
+    left as it is.
+    """
+    if (
+        acting_role(actor) not in ADVISOR_KEEPER_ROLES
+        or account.role != Role.ADVISOR
+        or not listed_accounts(actor).filter(pk=account.pk).exists()
+    ):
+        raise PermissionDenied(_("您无权停用该顾问的登录账号。"))
+    if account.is_active:
+        _deactivate(account)
+    return account
+
+
+def _deactivate(account):
     account.is_active = False
     account.deactivated_at = timezone.now()
     account.full_clean()
     account.save(update_fields=["is_active", "deactivated_at"])
-    _ensure_in_scope(actor, account)
-    return account
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import ScopedChoiceField, StationChoiceField
 from advisors.choices import Background, FilingStatus, Skill, SocialWorkLevel, TrainingKind
 from advisors.models import Advisor
+from changning_aid.uploads import ImportFileField
 from stations.models import Station, Street
 
 ADVISOR_FORM_FIELDS = [
@@ -35,7 +36,13 @@ class AdvisorFilterForm(forms.Form):
 
     STATE_CHOICES = [("", _("全部")), ("active", _("在岗")), ("left", _("已离岗"))]
 
-    q = forms.CharField(label=_("姓名或手机号"), required=False, max_length=50)
+    q = forms.CharField(
+        label=_("姓名、拼音首字母或手机号"),
+        required=False,
+        max_length=50,
+        # Initials: zxm finds 张晓明; a 多音字 is found by each of its readings.
+        widget=forms.TextInput(attrs={"placeholder": _("如 张晓明、zxm 或 1381234")}),
+    )
     station = ScopedChoiceField(
         label=_("服务站点"), queryset=Station.objects.none(), required=False, empty_label=_("全部")
     )
@@ -181,3 +188,15 @@ class AttendanceForm(forms.Form):
         self.fields["advisor"].queryset = advisors.select_related("street").order_by(
             "street__code", "advisor_number"
         )
+
+
+class RosterImportForm(forms.Form):
+    """The roster file to import: the exported list or the template, as .xlsx or CSV."""
+
+    file = ImportFileField(label=_("人员清单文件"))
+
+
+class ImportConfirmForm(forms.Form):
+    """Confirms the preview the user saw: its fingerprint (`RosterPlan.digest`)."""
+
+    digest = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)

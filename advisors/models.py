@@ -24,6 +24,7 @@ from advisors.choices import (
     SocialWorkLevel,
     TrainingKind,
 )
+from changning_aid import pinyin
 from changning_aid.scoping import ScopedQuerySet, advisor_station_ids
 from changning_aid.sensitive.fields import PersonalPhoneField
 
@@ -75,9 +76,15 @@ class AdvisorQuerySet(ScopedQuerySet):
         return self.filter(active_q(on))
 
 
-@audit.track(masked=["mobile"])
+# `name_initials` is derived from the name on every save: a search aid, not a fact to audit.
+@audit.track(masked=["mobile"], exclude=["name_initials"])
 class Advisor(models.Model):
-    """A 社区救助顾问: kept by a street/town, serving one or more of its stations."""
+    """A 社区救助顾问: kept by a street/town, serving one or more of its stations.
+
+    `name_initials` holds the pinyin initials of the name, every reading of every
+    character (`changning_aid.pinyin`), so that the roster finds 曾晓明 by `zxm` and `cxm`.
+    `save()` keeps it up to date; a bulk write must set it (`pinyin.initials_text(name)`).
+    """
 
     advisor_number = models.CharField(
         _("顾问编号"),
@@ -93,6 +100,13 @@ class Advisor(models.Model):
         related_name="advisors",
     )
     name = models.CharField(_("姓名"), max_length=50)
+    name_initials = models.CharField(
+        _("姓名拼音首字母"),
+        max_length=pinyin.MAX_LENGTH,
+        blank=True,
+        editable=False,
+        help_text=_("由姓名生成,含多音字的各种读法,以“|”分隔,用于按拼音首字母查找。"),
+    )
     gender = models.CharField(_("性别"), max_length=10, choices=Gender.choices)
     mobile = PersonalPhoneField(_("手机号码"), blank=True)
     background = models.CharField(_("人员类别"), max_length=30, choices=Background.choices)
@@ -171,6 +185,10 @@ class Advisor(models.Model):
     def save(self, *args, **kwargs):
         if not self.advisor_number:
             self.advisor_number = next_advisor_number(self.street)
+        self.name_initials = pinyin.initials_text(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_initials"}
         super().save(*args, **kwargs)
 
     def clean(self):

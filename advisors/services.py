@@ -5,7 +5,28 @@ treated as if it did not exist (`Http404`); a role that may not take a step gets
 `PermissionDenied`; a bad value raises `ValidationError` with a Chinese message and changes
 nothing. After saving, each service checks again that the row is inside the actor's scope,
 in the same transaction, so that a write can never land outside it.
+
+Decision: an advisor's login (`Advisor.user`) works only while the advisor is active
+(`Advisor.is_active_on`). When an advisor leaves on or before today (`advisor_leave`) or
+their filing is revoked (`revoke_filing`), the linked login is deactivated in the same
+transaction, through accounts' own deactivation path
+(`accounts.services.deactivate_advisor_login`), so the login records when it was stopped
+and the audit trail who stopped it, as when an administrator deactivates a login; a
+refused step leaves both as they were. A leave dated in the future leaves the login
+working until the day before: from the day of the leave the login is refused at the login
+page with the reason, and an open session is ended at its next request with the same
+reason (`accounts.advisor_duty`), so no scheduled job is needed; the login then stays
+active in the account pages until its administrator deactivates it. The same rule refuses
+a login whose advisor has not started yet. A login linked to no advisor keeps working:
+logins may be made before the advisor is registered. A login linked to an advisor must be
+an advisor login of the actor's area.
+
+Volunteers (社区志愿者) are kept like advisors: by the street manager of their street and by
+bureau staff of their district, through `register_volunteer`, `update_volunteer` and
+`end_volunteer`.
 """
+
+import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -14,8 +35,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
+from accounts.models import User
+from accounts.services import deactivate_advisor_login
 from advisors.choices import FilingAction, FilingStatus, OrganiserLevel
-from advisors.models import Advisor, AdvisorStation, FilingEvent, Training, TrainingAttendance
+from advisors.models import (
+    Advisor,
+    AdvisorStation,
+    FilingEvent,
+    Training,
+    TrainingAttendance,
+    Volunteer,
+)
 from changning_aid.scoping import ensure_still_visible
 from stations.models import Station, Street
 
@@ -67,6 +97,24 @@ def _apply(obj, changes, **clean_kwargs):
         raise
 
 
+def _check_login(actor, changes):
+    """A login linked to an advisor must be an advisor login the actor sees (their area's)."""
+    user = changes.get("user")
+    if user is None:
+        return
+    if (
+        getattr(user, "role", None) != Role.ADVISOR
+        or not User.objects.visible_to(actor).filter(pk=user.pk).exists()
+    ):
+        raise ValidationError({"user": _("只能关联本辖区社区救助顾问的登录账号。")})
+
+
+def _stop_login(actor, advisor):
+    """Deactivate the advisor's login, if it has one still active (see the module docstring)."""
+    if advisor.user_id and advisor.user.is_active:
+        deactivate_advisor_login(actor=actor, account=advisor.user)
+
+
 def _record(advisor, actor, action, *, reason="", filing_number=""):
     return FilingEvent.objects.create(
         advisor=advisor, action=action, by=actor, reason=reason, filing_number=filing_number
@@ -85,6 +133,7 @@ def register_advisor(*, actor, street, **fields):
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS) - {"left_on", "leave_reason"})
     if unknown:
         raise TypeError(f"register_advisor() got unexpected fields {', '.join(unknown)}")
+    _check_login(actor, fields)
     advisor = Advisor(street=street, filing_status=FilingStatus.PENDING, **fields)
     advisor.full_clean(exclude=["advisor_number"])
     advisor.save()
@@ -100,6 +149,8 @@ def update_advisor(*, actor, advisor, **changes):
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         raise TypeError(f"update_advisor() cannot change {', '.join(unknown)}")
+    if "user" in changes and changes["user"] is not None and changes["user"].pk != advisor.user_id:
+        _check_login(actor, changes)
     _apply(advisor, changes)
     advisor.save(update_fields=[*changes, "updated_at"])
     ensure_still_visible(advisor, actor)
@@ -139,19 +190,29 @@ def set_advisor_stations(*, actor, advisor, stations, primary):
         link.save()
     if advisor.user_id:
         advisor.user.stations.set(stations)
+    # A change of stations is a change of the roster (checklist 1, rule C10).
+    advisor.save(update_fields=["updated_at"])
     ensure_still_visible(advisor, actor)
     return advisor
 
 
 @transaction.atomic
 def advisor_leave(*, actor, advisor, left_on, reason):
-    """Record that an advisor leaves on `left_on`: not active from that day on; nothing deleted."""
+    """Record that an advisor leaves on `left_on`: not active from that day on; nothing deleted.
+
+    A leave on or before today deactivates the advisor's login now; a later one lets it work
+    until the day before `left_on` (see the module docstring).
+    """
     _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以办理离岗。"))
     _visible(Advisor.objects, actor, advisor)
     if advisor.left_on:
         raise ValidationError({"left_on": _("该顾问已于%s离岗。") % advisor.left_on})
+    if left_on is None:
+        raise ValidationError({"left_on": _("请填写离岗日期。")})
     _apply(advisor, {"left_on": left_on, "leave_reason": (reason or "").strip()})
     advisor.save(update_fields=["left_on", "leave_reason", "updated_at"])
+    if advisor.left_on <= timezone.localdate():
+        _stop_login(actor, advisor)
     ensure_still_visible(advisor, actor)
     return advisor
 
@@ -215,7 +276,10 @@ def send_back(*, actor, advisor, reason):
 
 @transaction.atomic
 def revoke_filing(*, actor, advisor, reason):
-    """Bureau staff revoke an advisor's filing (已注销): no longer active, history kept."""
+    """Bureau staff revoke an advisor's filing (已注销): no longer active, history kept.
+
+    The advisor's login is deactivated with it (see the module docstring).
+    """
     _require_role(actor, (Role.BUREAU,), _("只有区民政局可以注销备案。"))
     _visible(Advisor.objects, actor, advisor)
     reason = (reason or "").strip()
@@ -227,6 +291,7 @@ def revoke_filing(*, actor, advisor, reason):
     advisor.filing_submitted_at = None
     advisor.save(update_fields=["filing_status", "filing_submitted_at", "updated_at"])
     _record(advisor, actor, FilingAction.REVOKE, reason=reason)
+    _stop_login(actor, advisor)
     ensure_still_visible(advisor, actor)
     return advisor
 
@@ -279,3 +344,91 @@ def record_attendance(*, actor, training, advisor, attended, score=None, remark=
     attendance.save()
     ensure_still_visible(attendance, actor)
     return attendance
+
+
+# What `update_volunteer` may change: never the street; the end of service is `end_volunteer`.
+VOLUNTEER_EDITABLE_FIELDS = ("name", "phone", "skills", "station", "active_from")
+
+# A phone as people write it: digits, spaces, "-" and brackets, perhaps a leading "+"
+# (021-6234 5678, (021)62345678, +86 138 0000 0000).
+PHONE_PATTERN = re.compile(r"[+(]?[0-9][0-9 ()\-]{4,28}")
+
+
+def check_phone(phone):
+    """Refuse a phone that is not written as one (an empty phone is allowed)."""
+    if phone and not PHONE_PATTERN.fullmatch(phone):
+        raise ValidationError(
+            _("联系电话只能包含数字、空格、括号、“-”和“+”,请填写完整的号码。"), code="phone"
+        )
+
+
+def _clean_volunteer_values(values):
+    """Trim the text a person typed; refuse a phone that is not written as one."""
+    cleaned = dict(values)
+    for name in ("name", "phone", "skills"):
+        if name in cleaned:
+            cleaned[name] = (cleaned[name] or "").strip()
+    try:
+        check_phone(cleaned.get("phone"))
+    except ValidationError as error:
+        raise ValidationError({"phone": error.messages}) from error
+    return cleaned
+
+
+def _check_volunteer_station(actor, station):
+    if station is not None:
+        _visible(Station.objects, actor, station)
+
+
+@transaction.atomic
+def register_volunteer(*, actor, street, name, active_from, phone="", skills="", station=None):
+    """Register a 社区志愿者 of `street`, optionally at one of its stations.
+
+    A street manager registers in their own street, bureau staff in any street of their
+    district; the station, when given, must be of the same street.
+    """
+    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记志愿者。"))
+    _visible(Street.objects, actor, street)
+    _check_volunteer_station(actor, station)
+    values = _clean_volunteer_values(
+        {"name": name, "phone": phone, "skills": skills, "active_from": active_from}
+    )
+    volunteer = Volunteer(street=street, station=station, **values)
+    volunteer.full_clean()
+    volunteer.save()
+    ensure_still_visible(volunteer, actor)
+    return volunteer
+
+
+@transaction.atomic
+def update_volunteer(*, actor, volunteer, **changes):
+    """Change a volunteer's details (`VOLUNTEER_EDITABLE_FIELDS`); the street does not change."""
+    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以修改志愿者信息。"))
+    _visible(Volunteer.objects, actor, volunteer)
+    unknown = sorted(set(changes) - set(VOLUNTEER_EDITABLE_FIELDS))
+    if unknown:
+        raise TypeError(f"update_volunteer() cannot change {', '.join(unknown)}")
+    if "station" in changes:
+        _check_volunteer_station(actor, changes["station"])
+    changes = _clean_volunteer_values(changes)
+    _apply(volunteer, changes)
+    volunteer.save(update_fields=[*changes, "updated_at"])
+    ensure_still_visible(volunteer, actor)
+    return volunteer
+
+
+@transaction.atomic
+def end_volunteer(*, actor, volunteer, active_to):
+    """Record the last day of a volunteer's service; the volunteer and their history stay."""
+    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以办理志愿者结束服务。"))
+    _visible(Volunteer.objects, actor, volunteer)
+    if active_to is None:
+        raise ValidationError({"active_to": _("请填写服务结束日期。")})
+    if volunteer.active_to:
+        raise ValidationError(
+            {"active_to": _("该志愿者的服务结束日期已登记为%s。") % volunteer.active_to}
+        )
+    _apply(volunteer, {"active_to": active_to})
+    volunteer.save(update_fields=["active_to", "updated_at"])
+    ensure_still_visible(volunteer, actor)
+    return volunteer

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from advisors import views
 
@@ -6,6 +6,11 @@ app_name = "advisors"
 
 urlpatterns = [
     path("", views.roster, name="roster"),
+    path("volunteers/", include("advisors.volunteer_urls")),
+    path("export/", views.roster_export, name="export"),
+    path("import/", views.roster_import, name="import"),
+    path("import/template/", views.roster_import_template, name="import_template"),
+    path("import/<int:pk>/", views.roster_import_preview, name="import_preview"),
     path("new/", views.advisor_create, name="create"),
     path("filing/", views.filing_queue, name="filing_queue"),
     path("trainings/", views.training_list, name="trainings"),

@@ -1,29 +1,39 @@
-"""The advisor pages: the roster, an advisor, the registry, filing, leaving and trainings.
+"""The advisor pages: the roster, an advisor, the registry, filing, leaving and trainings,
+and the roster's export and import (checklist 1, `advisors.roster_io`).
 
 Every row comes through `Model.objects.visible_to(request.user)`; an object outside the
 user's scope answers 404 exactly like one that does not exist. Writes go through
 `advisors.services`. Lists run a fixed number of queries whatever the number of advisors.
 """
 
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from advisors import services
+from advisors import roster_io, services
 from advisors.choices import FilingStatus, Skill
 from advisors.forms import (
     AdvisorFilterForm,
     AdvisorForm,
     AttendanceForm,
     FileForm,
+    ImportConfirmForm,
     LeaveForm,
     ReasonForm,
+    RosterImportForm,
     TrainingForm,
 )
 from advisors.models import (
@@ -34,7 +44,10 @@ from advisors.models import (
     TrainingAttendance,
     active_q,
 )
+from changning_aid import exports
+from changning_aid.pinyin import initials_q
 from changning_aid.scoping import scoped_get_or_404
+from changning_aid.uploads import discard_upload, pending_upload, store_upload
 
 PER_PAGE = 50
 
@@ -82,6 +95,44 @@ def _roster_queryset(user):
     )
 
 
+def filter_roster(advisors, data):
+    """The advisors matching the roster's filters (`AdvisorFilterForm.cleaned_data`).
+
+    The search finds a name or a phone containing it, and a search of Latin letters also
+    finds the names with those pinyin initials (`zxm`: 张晓明; `changning_aid.pinyin`).
+    """
+    today = timezone.localdate()
+    q = data["q"].strip()
+    if q:
+        advisors = advisors.filter(
+            Q(name__icontains=q) | Q(mobile__icontains=q) | initials_q("name_initials", q)
+        )
+    if data["station"]:
+        advisors = advisors.filter(station_links__station=data["station"])
+    if data["background"]:
+        advisors = advisors.filter(background=data["background"])
+    if data["filing_status"]:
+        advisors = advisors.filter(filing_status=data["filing_status"])
+    if data["qualification"]:
+        advisors = advisors.filter(social_work_level=data["qualification"])
+    if data["state"] == "active":
+        advisors = advisors.filter(active_q(today))
+    elif data["state"] == "left":
+        advisors = advisors.filter(left_on__isnull=False, left_on__lte=today)
+    return advisors
+
+
+def _filter_params(form):
+    """The roster filters in use, as query parameters (for the export link and its form)."""
+    if not form.is_valid():
+        return {}
+    return {
+        name: form.data[name]
+        for name, value in form.cleaned_data.items()
+        if value not in ("", None) and name in form.data
+    }
+
+
 def roster(request):
     """人员清单: the advisors of the user's scope, filtered, searched, paginated."""
     user = request.user
@@ -91,27 +142,15 @@ def roster(request):
     form = AdvisorFilterForm(request.GET or None, user=user)
     filtered = False
     if form.is_valid():
-        data = form.cleaned_data
-        today = timezone.localdate()
-        if data["q"].strip():
-            q = data["q"].strip()
-            advisors = advisors.filter(Q(name__icontains=q) | Q(mobile__icontains=q))
-        if data["station"]:
-            advisors = advisors.filter(station_links__station=data["station"])
-        if data["background"]:
-            advisors = advisors.filter(background=data["background"])
-        if data["filing_status"]:
-            advisors = advisors.filter(filing_status=data["filing_status"])
-        if data["qualification"]:
-            advisors = advisors.filter(social_work_level=data["qualification"])
-        if data["state"] == "active":
-            advisors = advisors.filter(active_q(today))
-        elif data["state"] == "left":
-            advisors = advisors.filter(left_on__isnull=False, left_on__lte=today)
-        filtered = any(value not in ("", None) for value in data.values())
+        advisors = filter_roster(advisors, form.cleaned_data)
+        filtered = any(value not in ("", None) for value in form.cleaned_data.values())
     page = Paginator(advisors.order_by("street__code", "advisor_number"), PER_PAGE).get_page(
         request.GET.get("page")
     )
+    export_url = reverse("advisors:export")
+    params = _filter_params(form)
+    if params:
+        export_url += "?" + urlencode(params)
     return render(
         request,
         "advisors/roster.html",
@@ -121,6 +160,7 @@ def roster(request):
             "page_obj": page,
             "can_keep": can_keep(user),
             "can_file": user.is_bureau,
+            "export_url": export_url,
         },
     )
 
@@ -414,3 +454,175 @@ def training_detail(request, pk):
         "advisors/training_detail.html",
         {"training": training, "attendances": attendances, "form": form},
     )
+
+
+# The roster in and out (checklist 1) -------------------------------------------------------
+
+
+@exports.export_view
+def roster_export(request):
+    """Export the roster of the user's scope, with the roster's filters, as Excel or CSV.
+
+    Street managers export their street's advisors, bureau staff their district's; other
+    roles get 404, as for every export of the project.
+    """
+    user = request.user
+    if not can_keep(user):
+        raise Http404
+    form = AdvisorFilterForm(request.GET, user=user)
+    advisors = Advisor.objects.all()
+    if form.is_valid():
+        advisors = filter_roster(advisors, form.cleaned_data)
+    params = _filter_params(form)
+    back_url = reverse("advisors:roster")
+    if params:
+        back_url += "?" + urlencode(params)
+    return exports.export_page(
+        request,
+        queryset=advisors,
+        spec=roster_io.ROSTER_EXPORT,
+        title=_("导出社区救助顾问人员清单"),
+        back_url=back_url,
+        street=user.street if user.is_street_manager else None,
+        extra_context={"hidden_fields": params},
+    )
+
+
+def roster_import_template(request):
+    """The empty roster template (headers, how to fill it in, the station codes)."""
+    user = request.user
+    if not can_keep(user):
+        return _forbidden(request, _("只有街镇管理员和区民政局可以导入人员清单。"))
+    response = HttpResponse(
+        roster_io.template_workbook(user), content_type=exports.CONTENT_TYPES[exports.XLSX]
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, _("社区救助顾问人员清单-导入模板.xlsx")
+    )
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+def roster_import(request):
+    """Choose a roster file; it is kept for its preview, and nothing is written yet."""
+    user = request.user
+    if not can_keep(user):
+        return _forbidden(request, _("只有街镇管理员和区民政局可以导入人员清单。"))
+    if request.method == "POST":
+        form = RosterImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = store_upload(
+                user=user, kind=roster_io.UPLOAD_KIND, upload=form.cleaned_data["file"]
+            )
+            return redirect("advisors:import_preview", pk=upload.pk)
+    else:
+        form = RosterImportForm()
+    return render(
+        request,
+        "advisors/roster_import.html",
+        {
+            "form": form,
+            "upload_max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+            "retention_minutes": settings.UPLOAD_RETENTION_SECONDS // 60,
+            "street": user.street if user.is_street_manager else None,
+        },
+    )
+
+
+def _plan(user, upload, *, lock=False):
+    file_format = Path(upload.file_name).suffix.lower().lstrip(".")
+    return roster_io.plan_import(
+        user=user, content=bytes(upload.content), file_format=file_format, lock=lock
+    )
+
+
+def roster_import_preview(request, pk):
+    """What a kept roster file would create and change, and its errors; POST confirms it.
+
+    The file is its uploader's alone: anyone else, and an expired file, get 404.
+    """
+    user = request.user
+    upload = pending_upload(user=user, kind=roster_io.UPLOAD_KIND, pk=pk)
+    if upload is None or not can_keep(user):
+        raise Http404
+    if request.method == "POST":
+        return _confirm_import(request, pk)
+    plan = _plan(user, upload)
+    return render(
+        request,
+        "advisors/roster_import_preview.html",
+        {
+            "upload": upload,
+            "plan": plan,
+            "confirm_form": ImportConfirmForm(initial={"digest": plan.digest()}),
+            "can_confirm": plan.has_changes and not plan.errors,
+        },
+    )
+
+
+def _confirm_import(request, pk):
+    """Write the kept file, all or nothing, if its plan is still the one previewed."""
+    from audit.choices import AccessAction
+    from audit.services import record_access
+
+    user = request.user
+    preview_url = reverse("advisors:import_preview", args=[pk])
+    form = ImportConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("确认信息不完整,没有导入任何数据。请核对预览后再确认。"))
+        return redirect(preview_url)
+    try:
+        with transaction.atomic():
+            # The lock makes a second confirmation wait, then find the file gone.
+            upload = pending_upload(user=user, kind=roster_io.UPLOAD_KIND, pk=pk, for_update=True)
+            if upload is None:
+                messages.error(request, _("该文件已经导入或已过期删除,请重新上传。"))
+                return redirect("advisors:import")
+            plan = _plan(user, upload, lock=True)
+            if plan.errors:
+                messages.error(request, _("文件中有错误,没有导入任何数据。请修改后重新上传。"))
+                return redirect(preview_url)
+            if plan.digest() != form.cleaned_data["digest"]:
+                messages.error(
+                    request,
+                    _(
+                        "预览之后顾问数据已有变化,没有导入任何数据。"
+                        "以下是按当前数据重新生成的预览,请核对后再确认。"
+                    ),
+                )
+                return redirect(preview_url)
+            if not plan.has_changes:
+                discard_upload(upload)
+                messages.info(request, _("没有变化:人员清单已与文件一致。"))
+                return redirect("advisors:roster")
+            created, changed = roster_io.apply_plan(actor=user, plan=plan)
+            discard_upload(upload)
+            streets = plan.streets()
+            record_access(
+                request=request,
+                action=AccessAction.IMPORT,
+                street=streets[0] if len(streets) == 1 else None,
+                detail=_("%(name)s:%(file)s,新增 %(created)s 人,修改 %(changed)s 人")
+                % {
+                    "name": roster_io.ROSTER_EXPORT.name,
+                    "file": upload.file_name,
+                    "created": created,
+                    "changed": changed,
+                },
+            )
+    except (ValidationError, PermissionDenied, Http404, IntegrityError) as error:
+        # Every write of the file was taken back with the transaction.
+        if isinstance(error, ValidationError):
+            reason = " ".join(error.messages)
+        elif isinstance(error, PermissionDenied) and str(error):
+            reason = str(error)
+        else:
+            reason = _("数据在导入过程中被他人修改。")
+        messages.error(request, _("导入未完成,没有写入任何数据:%(reason)s") % {"reason": reason})
+        return redirect(preview_url)
+    messages.success(
+        request,
+        _("人员清单已导入:新增 %(created)s 人,修改 %(changed)s 人。")
+        % {"created": created, "changed": changed},
+    )
+    return redirect("advisors:roster")

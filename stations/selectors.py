@@ -14,6 +14,7 @@ from django.db.models import (
     FilteredRelation,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     Subquery,
     Value,
@@ -21,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from advisors.models import Advisor, active_q
 from stations.choices import StationKind, StationStatus
 from stations.models import Committee, Station
 
@@ -164,12 +166,19 @@ def network_overview(streets):
     return list(districts.values()), totals
 
 
-def active_public_stations(*, district_code="", street_code="", text=""):
+def active_public_stations(*, on, district_code="", street_code="", text=""):
     """The 政务公开 directory: every active station, in district, street, kind order.
 
-    Stations carry no personal data; `text` searches the name and the address.
+    Each station brings the advisors active on day `on` who serve it
+    (`advisors_on_duty`), by name only: one more query for a page of stations, and
+    nothing else of theirs is read. `text` searches the station's name and address.
     """
-    stations = Station.objects.active().select_related("district", "street", "committee")
+    on_duty = Advisor.objects.filter(active_q(on)).only("pk", "name").order_by("advisor_number")
+    stations = (
+        Station.objects.active()
+        .select_related("district", "street", "committee")
+        .prefetch_related(Prefetch("advisors", queryset=on_duty, to_attr="advisors_on_duty"))
+    )
     if district_code:
         stations = stations.filter(district__code=district_code)
     if street_code:

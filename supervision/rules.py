@@ -1,13 +1,14 @@
 """The compliance rules the system checks (DOMAIN.md, "The rules the system checks").
 
-A rule is data plus one function: its id, its title, the divisions it counts and the
-function that, for a scope (a queryset already cut down with `visible_to`), computes
-the figure (covered / total, as a percentage) and gives the offending rows. Pages and
-reports read these results; they never recompute a rule themselves.
+A rule is data plus one function: its id, its title, the rows it counts and the function
+that, for a scope (a queryset already cut down with `visible_to`), says which rows count
+and what a row needs to pass (a `Share`). From that one definition come the scope's figure
+(covered / total, as a percentage), its offending rows and the figure of each street of
+the scope, so that pages and reports read the rules and never recompute them.
 
-Each measure runs a fixed number of queries whatever the size of the scope: one
-aggregate for the figure, and the offending rows as a lazy queryset (one more query
-when a page lists them).
+Each measure runs a fixed number of queries whatever the size of the scope: one aggregate
+for the figure, one grouped aggregate for the figures per street, and the offending rows
+as a lazy queryset (one more query when a page lists them).
 
 The status rules (C1, C2) are judged on the stations' current status: the period in
 progress is judged today.
@@ -18,12 +19,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from stations.choices import StationKind, StationStatus
-from stations.models import Station
+from stations.models import Committee, Station, Street
 
 # Within this many points below its target a figure is amber, further below it is red
 # (DOMAIN.md, "Verdicts"; a setting).
@@ -98,24 +100,88 @@ class RuleResult:
 
 
 @dataclass(frozen=True)
+class Share:
+    """What a rule counts in a scope: the rows, the test a row passes, how failures are listed.
+
+    `rows` carry whatever annotations `passes` reads; `ordering` is the order in which the
+    offending rows are listed.
+    """
+
+    rows: QuerySet
+    passes: Q
+    ordering: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Rule:
-    """A compliance rule: what it is called, what it counts, and how it is measured."""
+    """A compliance rule: what it is called, what it counts, and how a counted row passes."""
 
     id: str
     title: Promise
     description: Promise  # the rule in the notice's words
     counts: Promise  # what `total` counts, e.g. 街镇
+    unit: Promise  # the measure word of what is counted: 个 for places, 名 for people
     offender_label: Promise  # what an offending row lacks
     target: int  # the percentage a scope must reach to pass
-    measure: Callable[["Rule", QuerySet], RuleResult]
+    counted_model: type[models.Model]  # the rows counted: a scope is a queryset of these
+    street_field: str  # the path from a counted row to its street, for figures per street
+    share: Callable[[QuerySet], Share]
+    # Said of a scope without offenders (全部覆盖 for the coverage rules).
+    all_clear: Promise = _("全部达标")
 
     def evaluate(self, scope: QuerySet) -> RuleResult:
         """The rule's result for `scope`, a queryset already cut down with `visible_to`."""
-        return self.measure(self, scope)
+        return measure(self, self.share(scope))
+
+    def evaluate_by_street(self, scope: QuerySet) -> dict[int, RuleResult]:
+        """The rule's figure for each street of `scope`, in one query (see `measure_by_street`)."""
+        return measure_by_street(self, self.share(scope))
 
     def judge(self, covered: int, total: int) -> RuleResult:
         """The rule's verdict on counts a page already has (e.g. one row of a table)."""
         return RuleResult(rule=self, covered=covered, total=total)
+
+    def scope_for(self, user, street=None) -> QuerySet:
+        """The rows the rule counts that `user` may see, within `street` when one is given."""
+        scope = self.counted_model._default_manager.visible_to(user)
+        if street is not None:
+            scope = scope.filter(**{self.street_field: street.pk})
+        return scope
+
+    @property
+    def row_kind(self) -> str:
+        """What an offending row is (street, committee, station, advisor), for the templates."""
+        return self.counted_model._meta.model_name
+
+
+def measure(rule, share):
+    """The rule's figure over a share: the rows meeting `passes` / all rows, in one query.
+
+    The rows failing `passes` come back lazily, in the share's ordering, as the offenders.
+    """
+    rows = share.rows.order_by()
+    figures = rows.aggregate(total=Count("pk"), covered=Count("pk", filter=share.passes))
+    offenders = rows.exclude(share.passes).order_by(*share.ordering)
+    return RuleResult(
+        rule=rule, covered=figures["covered"], total=figures["total"], offenders=offenders
+    )
+
+
+def measure_by_street(rule, share):
+    """The rule's figure for each street of a share, in one grouped query.
+
+    The same rows and the same test as `measure`, grouped by the street each row belongs
+    to: {street pk: RuleResult}. A street without a counted row is absent; its figure is
+    empty (`rule.judge(0, 0)`).
+    """
+    groups = (
+        share.rows.order_by()
+        .values(rule.street_field)
+        .annotate(total=Count("pk"), covered=Count("pk", filter=share.passes))
+    )
+    return {
+        group[rule.street_field]: rule.judge(group["covered"], group["total"]) for group in groups
+    }
 
 
 def _active_station(kind, division_field):
@@ -127,42 +193,22 @@ def _active_station(kind, division_field):
     )
 
 
-def share_passing(rule, scope, passes, ordering):
-    """The rule's figure over `scope`: the rows meeting `passes` / all rows, in one query.
-
-    The rows failing `passes` come back lazily, in `ordering`, as the offenders. Every
-    rule that counts rows of one kind measures itself through this.
-    """
-    scope = scope.order_by()
-    figures = scope.aggregate(total=Count("pk"), covered=Count("pk", filter=passes))
-    offenders = scope.exclude(passes).order_by(*ordering)
-    return RuleResult(
-        rule=rule, covered=figures["covered"], total=figures["total"], offenders=offenders
-    )
-
-
-def _coverage(rule, scope, has_active_station, ordering):
-    """covered/total of `scope`: the rows with an active station of their own."""
-    scope = scope.annotate(has_active_station=has_active_station)
-    return share_passing(rule, scope, Q(has_active_station=True), ordering)
-
-
-def measure_street_station_coverage(rule, streets):
-    """C1 over a queryset of streets: those with an active 街镇服务站 / all streets."""
-    return _coverage(
-        rule,
-        streets,
-        _active_station(StationKind.STREET, "street"),
+def street_station_coverage(streets):
+    """C1 over a queryset of streets: those with an active 街镇服务站 pass."""
+    return Share(
+        rows=streets.annotate(has_active_station=_active_station(StationKind.STREET, "street")),
+        passes=Q(has_active_station=True),
         ordering=("district__code", "code"),
     )
 
 
-def measure_committee_point_coverage(rule, committees):
-    """C2 over a queryset of committees: those with an active 居委服务点 / all committees."""
-    return _coverage(
-        rule,
-        committees,
-        _active_station(StationKind.COMMITTEE, "committee"),
+def committee_point_coverage(committees):
+    """C2 over a queryset of committees: those with an active 居委服务点 pass."""
+    return Share(
+        rows=committees.annotate(
+            has_active_station=_active_station(StationKind.COMMITTEE, "committee")
+        ),
+        passes=Q(has_active_station=True),
         ordering=("street__district__code", "street__code", "code"),
     )
 
@@ -172,9 +218,13 @@ C1 = Rule(
     title=_("街镇服务站全覆盖"),
     description=_("每个街镇都有运行中的街镇服务站"),
     counts=_("街镇"),
+    unit=_("个"),
     offender_label=_("缺少运行中的街镇服务站"),
     target=100,
-    measure=measure_street_station_coverage,
+    counted_model=Street,
+    street_field="pk",
+    share=street_station_coverage,
+    all_clear=_("全部覆盖"),
 )
 
 C2 = Rule(
@@ -182,9 +232,13 @@ C2 = Rule(
     title=_("居委服务点全覆盖"),
     description=_("每个居村委都有运行中的居委服务点"),
     counts=_("居村委"),
+    unit=_("个"),
     offender_label=_("缺少运行中的居委服务点"),
     target=100,
-    measure=measure_committee_point_coverage,
+    counted_model=Committee,
+    street_field="street",
+    share=committee_point_coverage,
+    all_clear=_("全部覆盖"),
 )
 
 RULES = {rule.id: rule for rule in (C1, C2)}

@@ -1,10 +1,10 @@
 """The staffing rules C5, C6, C7, C8 and C11 (DOMAIN.md, "How the rules are judged").
 
 Each is data plus one function, like C1 and C2 in `supervision.rules`, whose `Rule`,
-`RuleResult` and verdicts they reuse: a `DatedRule` is a `Rule` judged on a day (by default
-today in Asia/Shanghai), since who is active depends on the day. Each measure runs a fixed
-number of queries whatever the size of the scope (one aggregate for the figure; the
-offending rows are a lazy queryset).
+`Share`, `RuleResult` and verdicts they reuse: a `DatedRule` is a `Rule` judged on a day (by
+default today in Asia/Shanghai), since who is active depends on the day. Each measure runs
+a fixed number of queries whatever the size of the scope (one aggregate for the figure, one
+grouped aggregate for the figures per street; the offending rows are a lazy queryset).
 
 Decisions:
 - Active advisor: one definition, `advisors.models.active_q` (`Advisor.objects.active(on)`):
@@ -31,75 +31,87 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from advisors.choices import FilingStatus, OrganiserLevel, TrainingKind
-from advisors.models import AdvisorStation, Training, TrainingAttendance, active_q
+from advisors.models import Advisor, AdvisorStation, Training, TrainingAttendance, active_q
 from stations.choices import StationKind, StationStatus
-from supervision.rules import Rule, RuleResult, share_passing
+from stations.models import Station, Street
+from supervision.rules import Rule, RuleResult, Share, measure, measure_by_street
+
+# The fewest active advisors a running station of each kind must have (C5, C6); guidance
+# and professional stations have no minimum.
+STAFFING_MINIMUM = {StationKind.STREET: 2, StationKind.COMMITTEE: 1}
 
 
 @dataclass(frozen=True)
 class DatedRule(Rule):
-    """A rule judged on a day: `measure(rule, scope, on)`."""
+    """A rule judged on a day: `share(scope, on)`."""
 
-    measure: Callable[["DatedRule", QuerySet, datetime.date], RuleResult]
+    share: Callable[[QuerySet, datetime.date], Share]
 
     def evaluate(self, scope: QuerySet, on: datetime.date | None = None) -> RuleResult:
         """The rule's result for `scope` on day `on` (today in Asia/Shanghai by default)."""
-        return self.measure(self, scope, on or timezone.localdate())
+        return measure(self, self.share(scope, on or timezone.localdate()))
+
+    def evaluate_by_street(
+        self, scope: QuerySet, on: datetime.date | None = None
+    ) -> dict[int, RuleResult]:
+        """The rule's figure for each street of `scope` on day `on`, in one query."""
+        return measure_by_street(self, self.share(scope, on or timezone.localdate()))
 
 
-def _active_advisor_count(on):
-    """A subquery: the number of advisors active on `on` serving the outer station."""
+def active_advisor_count(on, station_field="station"):
+    """An annotation: the number of advisors active on `on` serving the outer row.
+
+    The outer row is a station, or with `station_field="station__committee"` a committee
+    (counting the advisors of its committee point, the one station pointing at it).
+    """
     links = (
-        AdvisorStation.objects.filter(active_q(on, "advisor__"), station=OuterRef("pk"))
+        AdvisorStation.objects.filter(active_q(on, "advisor__"), **{station_field: OuterRef("pk")})
         .order_by()
-        .values("station")
+        .values(station_field)
         .annotate(n=Count("advisor", distinct=True))
         .values("n")
     )
     return Coalesce(Subquery(links, output_field=IntegerField()), 0)
 
 
-def _staffing(rule, stations, on, kind, minimum):
+def _staffing(stations, on, kind):
     stations = stations.filter(kind=kind, status=StationStatus.RUNNING).annotate(
-        active_advisors=_active_advisor_count(on)
+        active_advisors=active_advisor_count(on)
     )
-    return share_passing(
-        rule,
-        stations,
-        Q(active_advisors__gte=minimum),
+    return Share(
+        rows=stations,
+        passes=Q(active_advisors__gte=STAFFING_MINIMUM[kind]),
         ordering=("district__code", "street__code", "committee__code", "pk"),
     )
 
 
-def measure_street_station_staffing(rule, stations, on):
-    """C5 over a queryset of stations: running street stations with ≥ 2 active advisors."""
-    return _staffing(rule, stations, on, StationKind.STREET, 2)
+def street_station_staffing(stations, on):
+    """C5 over a queryset of stations: running street stations with ≥ 2 active advisors pass."""
+    return _staffing(stations, on, StationKind.STREET)
 
 
-def measure_committee_point_staffing(rule, stations, on):
-    """C6 over a queryset of stations: running committee points with ≥ 1 active advisor."""
-    return _staffing(rule, stations, on, StationKind.COMMITTEE, 1)
+def committee_point_staffing(stations, on):
+    """C6 over a queryset of stations: running committee points with ≥ 1 active advisor pass."""
+    return _staffing(stations, on, StationKind.COMMITTEE)
 
 
 ADVISOR_ORDERING = ("street__code", "advisor_number")
 
 
-def measure_filing(rule, advisors, on):
-    """C7 over a queryset of advisors: the active ones that are 已备案."""
-    return share_passing(
-        rule,
-        advisors.filter(active_q(on)),
-        Q(filing_status=FilingStatus.FILED),
+def filing(advisors, on):
+    """C7 over a queryset of advisors: the active ones pass when 已备案."""
+    return Share(
+        rows=advisors.filter(active_q(on)),
+        passes=Q(filing_status=FilingStatus.FILED),
         ordering=ADVISOR_ORDERING,
     )
 
 
-def measure_uniform_and_badge(rule, advisors, on):
-    """C11 over a queryset of advisors: the active ones with uniform and badge issued by `on`."""
-    return share_passing(
-        rule,
-        advisors.filter(active_q(on)),
-        Q(uniform_issued_on__lte=on, badge_issued_on__lte=on),
+def uniform_and_badge(advisors, on):
+    """C11 over a queryset of advisors: the active ones pass with uniform and badge by `on`."""
+    return Share(
+        rows=advisors.filter(active_q(on)),
+        passes=Q(uniform_issued_on__lte=on, badge_issued_on__lte=on),
         ordering=ADVISOR_ORDERING,
     )
 
@@ -114,25 +126,49 @@ def qualifying_trainings(on):
     )
 
 
-def measure_training(rule, streets, on):
-    """C8 over a queryset of streets: those with a qualifying 专业培训 this year up to `on`."""
-    own = qualifying_trainings(on).filter(
-        organiser_level=OrganiserLevel.STREET, street=OuterRef("pk")
+def trainings_counting_for(on, *, street, district, attending_street):
+    """The trainings that count for a street towards C8 on `on`.
+
+    Its own qualifying 专业培训, and its district's that one of its advisors attended.
+    `street` and `district` are the street and its district, `attending_street` the street
+    as seen from inside the attendance subquery: plain ids for one street, or `OuterRef`s
+    when the street is the row of an outer query (see `training_held`).
+    """
+    return qualifying_trainings(on).filter(
+        Q(organiser_level=OrganiserLevel.STREET, street=street)
+        | Q(
+            Exists(
+                TrainingAttendance.objects.filter(
+                    training=OuterRef("pk"), attended=True, advisor__street=attending_street
+                )
+            ),
+            organiser_level=OrganiserLevel.DISTRICT,
+            district=district,
+        )
     )
-    district = qualifying_trainings(on).filter(
-        Exists(
-            TrainingAttendance.objects.filter(
-                training=OuterRef("pk"), attended=True, advisor__street=OuterRef(OuterRef("pk"))
-            )
-        ),
-        organiser_level=OrganiserLevel.DISTRICT,
+
+
+def street_trainings(street, on=None):
+    """The trainings that make `street` pass C8 on `on` (today by default), newest first."""
+    return trainings_counting_for(
+        on or timezone.localdate(),
+        street=street.pk,
+        district=street.district_id,
+        attending_street=street.pk,
+    ).order_by("-date", "-pk")
+
+
+def training_held(streets, on):
+    """C8 over a queryset of streets: those with a training counting for them pass."""
+    counted = trainings_counting_for(
+        on,
+        street=OuterRef("pk"),
         district=OuterRef("district"),
+        attending_street=OuterRef(OuterRef("pk")),
     )
-    streets = streets.annotate(held_own=Exists(own), attended_district=Exists(district))
-    return share_passing(
-        rule,
-        streets,
-        Q(held_own=True) | Q(attended_district=True),
+    return Share(
+        rows=streets.annotate(trained=Exists(counted)),
+        passes=Q(trained=True),
         ordering=("district__code", "code"),
     )
 
@@ -142,9 +178,12 @@ C5 = DatedRule(
     title=_("街镇服务站顾问配备"),
     description=_("每个街镇服务站至少配备2名社区救助顾问"),
     counts=_("运行中的街镇服务站"),
+    unit=_("个"),
     offender_label=_("在岗顾问少于2名"),
     target=100,
-    measure=measure_street_station_staffing,
+    counted_model=Station,
+    street_field="street",
+    share=street_station_staffing,
 )
 
 C6 = DatedRule(
@@ -152,9 +191,12 @@ C6 = DatedRule(
     title=_("居委服务点顾问配备"),
     description=_("每个居委服务点至少配备1名社区救助顾问"),
     counts=_("运行中的居委服务点"),
+    unit=_("个"),
     offender_label=_("没有在岗顾问"),
     target=100,
-    measure=measure_committee_point_staffing,
+    counted_model=Station,
+    street_field="street",
+    share=committee_point_staffing,
 )
 
 C7 = DatedRule(
@@ -162,9 +204,12 @@ C7 = DatedRule(
     title=_("顾问备案"),
     description=_("每名在岗社区救助顾问均已备案"),
     counts=_("在岗顾问"),
+    unit=_("名"),
     offender_label=_("未备案"),
     target=100,
-    measure=measure_filing,
+    counted_model=Advisor,
+    street_field="street",
+    share=filing,
 )
 
 C8 = DatedRule(
@@ -172,9 +217,12 @@ C8 = DatedRule(
     title=_("专业培训"),
     description=_("每个街镇每年至少开展1次专业培训"),
     counts=_("街镇"),
+    unit=_("个"),
     offender_label=_("本年度尚未开展专业培训"),
     target=100,
-    measure=measure_training,
+    counted_model=Street,
+    street_field="pk",
+    share=training_held,
 )
 
 C11 = DatedRule(
@@ -182,9 +230,13 @@ C11 = DatedRule(
     title=_("统一服装和胸牌"),
     description=_("在岗社区救助顾问统一着装、佩戴胸牌"),
     counts=_("在岗顾问"),
+    unit=_("名"),
     offender_label=_("未发放统一服装或胸牌"),
     target=100,
-    measure=measure_uniform_and_badge,
+    counted_model=Advisor,
+    street_field="street",
+    share=uniform_and_badge,
 )
 
 RULES = {rule.id: rule for rule in (C5, C6, C7, C8, C11)}
+STAFFING_RULES = {StationKind.STREET: C5, StationKind.COMMITTEE: C6}

@@ -1,14 +1,26 @@
 """`manage.py seed_demo`: the demo network and logins every later demo and journey starts from."""
 
+import datetime
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 
 from accounts.choices import Role
 from accounts.models import User
+from advisors.choices import Background, FilingStatus
+from advisors.models import (
+    Advisor,
+    AdvisorStation,
+    FilingEvent,
+    Training,
+    TrainingAttendance,
+    Volunteer,
+)
 from stations.choices import StationKind, StationStatus
 from stations.models import Committee, District, Station, Street
+from supervision.staffing_rules import RULES
 
 DEMO_PASSWORD = "Changning-2023"
 
@@ -36,7 +48,17 @@ def snapshot():
         "user_stations": sorted(
             User.stations.through.objects.values_list("user__username", "station__name")
         ),
+        "advisors": list(Advisor.objects.order_by("advisor_number").values()),
+        "advisor_stations": list(AdvisorStation.objects.order_by("pk").values()),
+        "filing_events": list(FilingEvent.objects.order_by("pk").values()),
+        "trainings": list(Training.objects.order_by("pk").values()),
+        "attendances": list(TrainingAttendance.objects.order_by("pk").values()),
+        "volunteers": list(Volunteer.objects.order_by("pk").values()),
     }
+
+
+def staffed_committee_points():
+    return Station.objects.filter(kind=StationKind.COMMITTEE, advisors__isnull=False).distinct()
 
 
 @pytest.fixture
@@ -74,14 +96,17 @@ def test_full_seed_creates_a_login_per_role(full_seed):
     assert manager.district.code == "310105"
     assert manager.full_name == "华阳路街道管理员"
 
+    # A login for each committee point with advisors, none for the others.
     advisors = User.objects.filter(role=Role.ADVISOR)
-    assert advisors.count() == 189
+    staffed_points = staffed_committee_points()
+    assert advisors.count() == staffed_points.count()
+    assert 170 <= advisors.count() < 189
     advisor = advisors.get(username="advisor_310105001001")
     assert advisor.full_name == "华一居委顾问"
     assert [station.committee.code for station in advisor.stations.all()] == ["310105001001"]
-    # Every advisor serves exactly their own committee's point.
+    # Every advisor login serves exactly their own committee's point.
     through = User.stations.through.objects.filter(user__role=Role.ADVISOR)
-    assert through.count() == 189
+    assert through.count() == advisors.count()
     for username, committee_code in through.values_list(
         "user__username", "station__committee__code"
     ):
@@ -184,8 +209,16 @@ def test_a_second_run_keeps_what_people_changed(debug_on):
     bureau = User.objects.get(username="bureau")
     bureau.set_password("a-changed-password")
     bureau.save()
+    advisor = Advisor.objects.order_by("advisor_number").first()
+    advisor.name = "改了名"
+    advisor.save()
+    counts = (Advisor.objects.count(), Training.objects.count(), Volunteer.objects.count())
 
     seed("--small")
+
+    advisor.refresh_from_db()
+    assert advisor.name == "改了名"
+    assert (Advisor.objects.count(), Training.objects.count(), Volunteer.objects.count()) == counts
 
     point.refresh_from_db()
     assert (point.status, point.opening_hours) == (StationStatus.SUSPENDED, "周二 9:00-11:00")
@@ -203,17 +236,34 @@ def test_small_loads_the_first_two_streets(debug_on, client):
     assert Committee.objects.count() == 21 + 13
     assert Station.objects.filter(kind=StationKind.COMMITTEE).count() == 34
     assert User.objects.filter(role=Role.STREET_MANAGER).count() == 2
-    assert User.objects.filter(role=Role.ADVISOR).count() == 34
+    # 34 points: one not in service and one running without advisors have no login.
+    assert User.objects.filter(role=Role.ADVISOR).count() == 32
+    assert 40 <= Advisor.objects.count() <= 80
+    assert Volunteer.objects.filter(street__code="310105002").exists()
     assert client.login(username="bureau", password=DEMO_PASSWORD)
 
 
 @pytest.mark.django_db
 def test_small_then_full_adds_the_rest(debug_on):
     seed("--small")
+    small_advisors = list(Advisor.objects.order_by("advisor_number").values())
     seed()
     assert Street.objects.count() == 10
-    assert User.objects.filter(role=Role.ADVISOR).count() == 189
+    assert User.objects.filter(role=Role.ADVISOR).count() == staffed_committee_points().count()
     assert User.objects.filter(role=Role.STREET_MANAGER).count() == 10
+    assert 300 <= Advisor.objects.count() <= 400
+    # The first streets' people are as --small made them, and every street has its own.
+    assert (
+        list(
+            Advisor.objects.filter(street__code__in=["310105001", "310105002"])
+            .order_by("advisor_number")
+            .values()
+        )
+        == small_advisors
+    )
+    assert set(Advisor.objects.values_list("street", flat=True)) == set(
+        Street.objects.values_list("pk", flat=True)
+    )
 
 
 @pytest.mark.django_db
@@ -232,3 +282,164 @@ def test_demo_password_comes_from_the_setting(debug_on, settings, client):
     output = seed("--small")
     assert "Another-demo-2024" in output
     assert client.login(username="bureau", password="Another-demo-2024")
+
+
+# ---- Advisors, trainings and volunteers ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_network_is_staffed_with_a_realistic_number_of_advisors(full_seed):
+    assert 300 <= Advisor.objects.count() <= 400
+    for station in Station.objects.filter(kind=StationKind.STREET):
+        assert 2 <= station.advisors.count() <= 4, station
+    point_counts = {
+        station.pk: station.advisors.count()
+        for station in Station.objects.filter(kind=StationKind.COMMITTEE)
+    }
+    assert set(point_counts.values()) == {0, 1, 2}
+    assert sum(1 for count in point_counts.values() if count) >= 170
+    # Every advisor serves one station of their own street, as their primary one.
+    links = AdvisorStation.objects.select_related("advisor", "station")
+    assert links.count() == Advisor.objects.count()
+    assert all(
+        link.is_primary and link.station.street_id == link.advisor.street_id for link in links
+    )
+    # Numbers as `next_advisor_number` makes them: GW, the street code, four digits.
+    for number, street_code in Advisor.objects.values_list("advisor_number", "street__code"):
+        assert number.startswith(f"GW{street_code}") and len(number) == 2 + 9 + 4
+
+
+@pytest.mark.django_db
+def test_advisors_have_chinese_names_mobiles_skills_and_backgrounds(full_seed):
+    advisors = list(Advisor.objects.select_related("street"))
+    names = [advisor.name for advisor in advisors]
+    assert all(2 <= len(name) <= 3 for name in names)
+    assert len(set(names)) == len(names)
+    assert sum(name.startswith("曾") for name in names) >= 3
+    assert sum(name.startswith("单") for name in names) >= 3
+    assert all(advisor.mobile.isdigit() and len(advisor.mobile) == 11 for advisor in advisors)
+    assert all(advisor.skills for advisor in advisors)
+    for advisor in advisors:
+        advisor.full_clean()
+    points = Advisor.objects.filter(stations__kind=StationKind.COMMITTEE)
+    street_staff = Advisor.objects.filter(stations__kind=StationKind.STREET)
+    at_points = points.filter(
+        background__in=[Background.COMMITTEE_CADRE, Background.COMMUNITY_WORKER]
+    ).count()
+    assert at_points >= 0.8 * points.count()
+    assert points.filter(background=Background.SOCIAL_WORKER).exists()
+    assert street_staff.filter(background=Background.STREET_STAFF).count() >= 0.8 * (
+        street_staff.count()
+    )
+    assert Advisor.objects.exclude(social_work_level="none").exclude(certificate_number="").exists()
+
+
+@pytest.mark.django_db
+def test_the_first_point_of_each_street_has_an_advisor_with_a_linked_login(full_seed, client):
+    for street in Street.objects.all():
+        committee = street.committees.order_by("code").first()
+        point = Station.objects.get(kind=StationKind.COMMITTEE, committee=committee)
+        login = User.objects.get(username=f"advisor_{committee.code}")
+        advisor = Advisor.objects.get(user=login)
+        assert point in advisor.stations.all()
+        assert advisor.is_active_on(datetime.date.today())
+        assert set(login.stations.all()) == {point}
+    # The linked advisor logs in and works.
+    assert client.login(username="advisor_310105001001", password=DEMO_PASSWORD)
+    assert client.get("/", follow=True).status_code == 200
+
+    # And so is every advisor login, to the first advisor of its point.
+    for login in User.objects.filter(role=Role.ADVISOR):
+        advisor = login.advisor_profile
+        [point] = login.stations.all()
+        assert point in advisor.stations.all()
+        assert advisor.is_active_on(datetime.date.today())
+    assert Advisor.objects.filter(user__isnull=False).count() == (
+        User.objects.filter(role=Role.ADVISOR).count()
+    )
+
+
+@pytest.mark.django_db
+def test_some_points_have_no_advisor_and_no_login(full_seed):
+    empty = Station.objects.filter(kind=StationKind.COMMITTEE, advisors__isnull=True)
+    running_empty = empty.filter(status=StationStatus.RUNNING)
+    assert 3 <= running_empty.count() <= 10
+    first_committees = {
+        street.committees.order_by("code").first().pk for street in Street.objects.all()
+    }
+    assert not empty.filter(committee__in=first_committees).exists()
+    usernames = {f"advisor_{code}" for code in empty.values_list("committee__code", flat=True)}
+    assert not User.objects.filter(username__in=usernames).exists()
+
+
+@pytest.mark.django_db
+def test_filing_leaving_and_revocation_are_all_shown(full_seed):
+    today = datetime.date.today()
+    filed = Advisor.objects.filter(filing_status=FilingStatus.FILED)
+    assert filed.count() >= 0.9 * Advisor.objects.count()
+    assert not filed.filter(filing_number="").exists()
+    assert len(set(filed.values_list("filing_number", flat=True))) == filed.count()
+    pending = Advisor.objects.filter(filing_status=FilingStatus.PENDING)
+    assert 5 <= pending.count() <= 20
+    assert pending.filter(filing_submitted_at__isnull=False).exists()
+    assert pending.filter(filing_submitted_at__isnull=True).exists()
+    left = Advisor.objects.filter(left_on__lte=today)
+    assert 1 <= left.count() <= 3
+    assert all(advisor.leave_reason for advisor in left)
+    revoked = Advisor.objects.get(filing_status=FilingStatus.REVOKED)
+    assert revoked.filing_events.get().reason
+    # Nobody whose service ended has a login.
+    assert (
+        not Advisor.objects.exclude(user=None)
+        .filter(Q(left_on__lte=today) | Q(filing_status=FilingStatus.REVOKED))
+        .exists()
+    )
+    assert Advisor.objects.filter(Q(uniform_issued_on=None) | Q(badge_issued_on=None)).exists()
+
+
+@pytest.mark.django_db
+def test_every_staffing_rule_has_rows_that_pass_and_rows_to_show(full_seed):
+    scopes = {
+        "C5": Station.objects.all(),
+        "C6": Station.objects.all(),
+        "C7": Advisor.objects.all(),
+        "C8": Street.objects.all(),
+        "C11": Advisor.objects.all(),
+    }
+    for rule_id, scope in scopes.items():
+        result = RULES[rule_id].evaluate(scope)
+        assert result.covered >= 1, rule_id
+        assert result.total - result.covered >= 1, rule_id
+
+
+@pytest.mark.django_db
+def test_trainings_this_year_in_most_streets_and_one_of_the_district(full_seed):
+    today = datetime.date.today()
+    this_year = Training.objects.filter(date__year=today.year, date__lte=today)
+    streets_trained = set(this_year.exclude(street=None).values_list("street", flat=True))
+    assert 6 <= len(streets_trained) < Street.objects.count()
+    district = this_year.get(street=None)
+    assert district.attendances.filter(attended=True).exists()
+    assert not district.attendances.filter(
+        advisor__street__in=Street.objects.exclude(pk__in=streets_trained)
+    ).exists()
+    for training in Training.objects.exclude(street=None):
+        assert training.attendances.filter(attended=True).exists()
+        assert not training.attendances.exclude(advisor__street=training.street).exists()
+    assert TrainingAttendance.objects.filter(attended=False).exists()
+
+
+@pytest.mark.django_db
+def test_each_street_has_a_few_volunteers(full_seed):
+    today = datetime.date.today()
+    for street in Street.objects.all():
+        volunteers = street.volunteers.all()
+        assert 3 <= volunteers.count() <= 5, street
+        assert all(v.station is None or v.station.street_id == street.pk for v in volunteers)
+    volunteers = Volunteer.objects.all()
+    assert volunteers.filter(station=None).exists()
+    assert volunteers.exclude(station=None).exists()
+    assert volunteers.filter(active_to__lt=today).exists()
+    for volunteer in volunteers:
+        volunteer.full_clean()
+        assert volunteer.phone.isdigit()

@@ -1,13 +1,15 @@
 """The 政务公开 directory: every active station of every district, open to the public.
 
 It is the one page read without a login, so it is not scoped to a user: it shows what is
-public by nature (active stations, their addresses, phones, hours and service items) and
-nothing about people.
+public by nature (active stations, their addresses, phones, hours and service items) and,
+of people, only the names of the advisors on duty at each station today: never a left or
+revoked advisor, never a personal phone number (the station's phone is the contact).
 """
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils import timezone
 
 from stations import selectors
 from stations.choices import SERVICE_ITEMS, STATION_TASKS
@@ -25,7 +27,7 @@ def directory(request):
     text = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
 
     stations = selectors.active_public_stations(
-        district_code=district_code, street_code=street_code, text=text
+        on=timezone.localdate(), district_code=district_code, street_code=street_code, text=text
     )
     page = Paginator(stations, STATIONS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)

@@ -3,28 +3,68 @@
 Loads 长宁区's 10 streets/towns and 189 committees from the division file shipped with the
 project (through `import_divisions`, the same door as any other division file), brings most
 stations into service with plausible addresses, phones and hours, and creates one login per
-role. Later issues add their demo data here.
+role. It then staffs the network: about 330 advisors (2-4 at each street station, 1-2 at
+most committee points), their filing, this year's and last year's professional trainings
+with attendance, and a few volunteers per street. Later issues add their demo data here.
 
-The demo is deterministic: every choice follows from the division codes, never from chance.
-It is idempotent and leaves what people changed alone: a station gets its demo details only
-while it is as the division import left it (no address yet), and a login is only created,
-never reset. A second run therefore creates and changes nothing, and says so.
+The people are made so that every staffing rule has rows that pass and rows to show: a few
+running committee points have no advisor (C6), one street station keeps a single advisor on
+duty after the other left (C5), a few advisors wait to be filed (C7), two streets held no
+professional training this year (C8), a few advisors lack a uniform or a badge (C11); one
+advisor left, one other's filing was revoked. The first committee point of every street is
+always staffed: its login, `advisor_<committee code>`, is the one the README and the tests
+use. Each committee point with advisors has an advisor login linked to its first advisor
+(`Advisor.user`); a point without advisors has none.
+
+The demo is deterministic: every choice follows from the division codes, never from chance
+(dates are counted back from today where they must be in the past or in this year). It is
+idempotent and leaves what people changed alone: a station gets its demo details only
+while it is as the division import left it (no address yet), a login is only created,
+never reset, and a street gets its demo advisors, trainings and volunteers only while it
+has none of each. A second run therefore creates and changes nothing, and says so.
 """
 
 import csv
+import datetime
+import hashlib
 import tempfile
 import zlib
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import User
+from advisors.choices import (
+    Background,
+    FilingAction,
+    FilingStatus,
+    Gender,
+    OrganiserLevel,
+    Skill,
+    SocialWorkLevel,
+    TrainingKind,
+)
+from advisors.models import (
+    ADVISOR_NUMBER_PREFIX,
+    Advisor,
+    AdvisorStation,
+    FilingEvent,
+    Training,
+    TrainingAttendance,
+    Volunteer,
+    active_q,
+)
+from changning_aid import pinyin
 from stations.choices import StationKind, StationStatus
 from stations.models import Committee, District, Station, Street
 from stations.naming import committee_short_name
@@ -185,10 +225,299 @@ def committee_point_details(station, position, first_of_street):
     }
 
 
+class DivisionPositions(NamedTuple):
+    """Where each street and committee stands in code order, which the demo's choices follow.
+
+    `streets`: street id → 0-based place in its district; `committees`: committee id →
+    1-based place in its district; `first_committees`: the first committee of each street.
+    """
+
+    streets: dict
+    committees: dict
+    first_committees: set
+
+
+def division_positions(district_codes):
+    streets_at, committees_at, first_committees = {}, {}, set()
+    for district_code in district_codes:
+        streets = Street.objects.filter(district__code=district_code).order_by("code")
+        for position, street_id in enumerate(streets.values_list("pk", flat=True)):
+            streets_at[street_id] = position
+        committees = Committee.objects.filter(street__district__code=district_code)
+        seen_streets = set()
+        for position, (committee_id, street_id) in enumerate(
+            committees.order_by("code").values_list("pk", "street_id"), start=1
+        ):
+            committees_at[committee_id] = position
+            if street_id not in seen_streets:
+                seen_streets.add(street_id)
+                first_committees.add(committee_id)
+    return DivisionPositions(streets_at, committees_at, first_committees)
+
+
+# ---- People: advisors, trainings, volunteers ------------------------------------------
+
+# Every 31st committee point in code order runs without any advisor, so that C6 has rows to
+# show, and has no advisor login; never the first committee point of a street.
+UNSTAFFED_POINT_EVERY = 31
+
+# The street (by position in code order) whose station keeps one advisor on duty after the
+# other left (C5).
+SHORT_STAFFED_STREET = 7
+
+# Streets (by position) that held no professional training this year, only last year (C8).
+NO_TRAINING_STREETS = (6, 8)
+
+# Of the second advisors of committee points, in code order (1-based): the one who left and
+# the one whose filing was revoked. Neither has a login.
+LEAVING_SECOND_ADVISOR = 7
+REVOKED_SECOND_ADVISOR = 19
+
+# Of all advisors in code order (0-based): those waiting to be filed (C7; every other one
+# submitted already), and those without a badge or a uniform (C11).
+PENDING_EVERY, PENDING_AT = 23, 11
+NO_BADGE_EVERY, NO_BADGE_AT = 17, 5
+NO_UNIFORM_EVERY, NO_UNIFORM_AT = 29, 3
+# Some 曾 and 单 among the surnames for sure: the surnames read differently elsewhere.
+ZENG_EVERY, ZENG_AT = 41, 9
+SHAN_EVERY, SHAN_AT = 41, 30
+
+# Common surnames of Shanghai, the commonest first (they are drawn from the first part more).
+SURNAMES = (
+    "张王李陈徐朱周吴沈陆顾刘杨黄钱孙胡金赵郭"
+    "何林高罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘蒋蔡余杜叶程苏魏吕丁任姚卢姜崔钟谭"
+    "汪范石廖贾夏方邹孟熊秦邱江尹薛严倪施龚邵万戴汤单"
+)
+COMMON_SURNAMES = 20
+FEMALE_GIVEN = "秀英桂兰丽华美玲敏静燕艳娟婷雯佳颖洁琳霞萍芳莉雪蓉倩怡蕾晨欣悦雅琴慧红梅"
+MALE_GIVEN = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯俊峰建国志文亮晓东海春荣"
+
+MOBILE_PREFIXES = tuple(
+    str(prefix)
+    for prefix in (130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152, 153, 155)
+    + (156, 158, 159, 177, 180, 181, 186, 187, 188, 189)
+)
+
+LEAVE_REASON = "退休"
+REVOKE_REASON = "本人申请不再担任社区救助顾问，注销备案"
+SHORT_STAFFED_LEAVE_REASON = "调往区民政局社会救助科工作"
+
+TRAINERS = (
+    "区民政局社会救助科",
+    "上海市社会工作者协会讲师",
+    "华东政法大学社会工作系讲师",
+    "区社会组织服务中心督导",
+)
+VOLUNTEER_SKILLS = (
+    "退休教师，擅长政策宣讲",
+    "法律咨询（执业律师）",
+    "心理咨询师，心理疏导",
+    "助老服务、陪同就医",
+    "退休医生，健康咨询",
+    "社区党员，入户走访",
+    "大学生志愿者，信息录入",
+    "家电维修，上门帮扶",
+)
+
+
+def person_number(key, purpose, modulo):
+    """Like `demo_number`, mixed better: keys that differ in a digit or two (advisor numbers)
+    must still spread evenly over name characters and surnames."""
+    digest = hashlib.blake2b(f"{purpose}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % modulo
+
+
+def demo_mobile(key):
+    """A mobile number of the mainland: a common prefix and eight digits, from `key`."""
+    prefix = MOBILE_PREFIXES[person_number(key, "mobile-prefix", len(MOBILE_PREFIXES))]
+    return f"{prefix}{person_number(key, 'mobile', 100_000_000):08d}"
+
+
+def demo_name(key, gender, taken, surname=None):
+    """A Chinese name for `key`, not in `taken` (which it joins); `surname` when given."""
+    given_characters = FEMALE_GIVEN if gender == Gender.FEMALE else MALE_GIVEN
+    for attempt in range(100):
+        salt = f"{key}/{attempt}"
+        if surname is None:
+            # Half of the draws from the commonest surnames, half from all of them.
+            pool = SURNAMES[:COMMON_SURNAMES] if person_number(salt, "common", 2) else SURNAMES
+            family = pool[person_number(salt, "surname", len(pool))]
+        else:
+            family = surname
+        given = given_characters[person_number(salt, "given-1", len(given_characters))]
+        if person_number(salt, "given-length", 5):
+            given += given_characters[person_number(salt, "given-2", len(given_characters))]
+        if family + given not in taken:
+            taken.add(family + given)
+            return family + given
+    raise CommandError(f"无法为 {key} 生成不重复的姓名")
+
+
+def days_after(day, key, purpose, low, high, *, not_after):
+    """A day `low`..`high` days after `day`, chosen by `key`, and not after `not_after`."""
+    offset = low + person_number(key, purpose, high - low + 1)
+    return min(day + datetime.timedelta(days=offset), not_after)
+
+
+def this_year_day(today, month, day):
+    """A day of this year, never after today (a rule judged today counts it)."""
+    return min(datetime.date(today.year, month, day), today)
+
+
+def advisor_fields(key, index, *, background, today, taken_names):
+    """The details of one demo advisor: `key` names them, `index` is their place in code order."""
+    gender = Gender.FEMALE if person_number(key, "gender", 10) < 7 else Gender.MALE
+    surname = None
+    if index % ZENG_EVERY == ZENG_AT:
+        surname = "曾"
+    elif index % SHAN_EVERY == SHAN_AT:
+        surname = "单"
+    started_on = min(
+        datetime.date(
+            2019 + person_number(key, "start-year", 6),
+            1 + person_number(key, "start-month", 12),
+            1 + person_number(key, "start-day", 28),
+        ),
+        today - datetime.timedelta(days=90),
+    )
+    number = person_number(key, "qualification", 100)
+    if background == Background.SOCIAL_WORKER:
+        level = SocialWorkLevel.SOCIAL_WORKER if number < 50 else SocialWorkLevel.ASSISTANT
+    elif number < 28:
+        level = SocialWorkLevel.ASSISTANT
+    elif number < 38:
+        level = SocialWorkLevel.SOCIAL_WORKER
+    elif number < 40:
+        level = SocialWorkLevel.SENIOR
+    else:
+        level = SocialWorkLevel.NONE
+    certificate_number = ""
+    if level != SocialWorkLevel.NONE:
+        year = 2012 + person_number(key, "certificate-year", 12)
+        certificate_number = f"{year}310{person_number(key, 'certificate', 10_000_000):07d}"
+    skills = [
+        skill
+        for position, skill in enumerate(Skill.values)
+        if person_number(key, f"skill-{position}", 5) < 2 or position == index % len(Skill.values)
+    ]
+    uniform_on = days_after(started_on, key, "uniform", 7, 40, not_after=today)
+    badge_on = days_after(started_on, key, "badge", 7, 40, not_after=today)
+    return {
+        "name": demo_name(key, gender, taken_names, surname),
+        "gender": gender,
+        "mobile": demo_mobile(key),
+        "background": background,
+        "social_work_level": level,
+        "certificate_number": certificate_number,
+        "skills": skills,
+        "uniform_issued_on": None if index % NO_UNIFORM_EVERY == NO_UNIFORM_AT else uniform_on,
+        "badge_issued_on": None if index % NO_BADGE_EVERY == NO_BADGE_AT else badge_on,
+        "star_year": today.year - 1 if index % 43 == 7 else None,
+        "backbone_year": today.year - 1 if index % 19 == 2 else None,
+        "started_on": started_on,
+    }
+
+
+def point_background(key):
+    """At a committee point: mostly 居委干部 or 专职社区工作者, a few social workers."""
+    number = person_number(key, "background", 100)
+    if number < 46:
+        return Background.COMMITTEE_CADRE
+    if number < 92:
+        return Background.COMMUNITY_WORKER
+    if number < 98:
+        return Background.SOCIAL_WORKER
+    return Background.OTHER
+
+
+def point_is_staffed(position, first_of_street):
+    """Whether the committee point at `position` has advisors (running, and not left empty)."""
+    if not committee_point_is_active(position, first_of_street):
+        return False
+    return first_of_street or position % UNSTAFFED_POINT_EVERY != 0
+
+
+def plan_advisors(streets, street_stations, points, positions, today):
+    """Every demo advisor of `streets` (in code order), as what `seed_advisors` writes.
+
+    `points` maps a street id to its committee points in code order; `positions` holds the
+    streets' and committees' places (`division_positions`). Returns a list of dicts: the
+    advisor's fields (`fields`), its station, the street, and the username of the login
+    linked to it (the first advisor of each staffed committee point) or None. The plan
+    depends on the streets given only through their order, so the first streets plan the
+    same with `--small` as without.
+    """
+    plan = []
+    taken_names = set()
+    seconds = 0
+    for street in streets:
+        street_position = positions.streets[street.pk]
+        # (station, background, is the point's second advisor, login username)
+        seats = []
+        count = 2 + person_number(street.code, "street-advisors", 3)
+        if street_position == SHORT_STAFFED_STREET:
+            count = 2
+        for number in range(count):
+            # Street stations are staffed by the street's social assistance staff; a fourth
+            # is a social worker of an organisation the street buys services from.
+            background = Background.SOCIAL_WORKER if number == 3 else Background.STREET_STAFF
+            seats.append((street_stations[street.pk], background, False, None))
+        for point in points.get(street.pk, []):
+            position = positions.committees[point.committee_id]
+            first = point.committee_id in positions.first_committees
+            if not point_is_staffed(position, first):
+                continue
+            code = point.committee.code
+            count = 2 if person_number(code, "point-advisors", 10) < 7 else 1
+            for number in range(count):
+                key = f"{code}-{number}"
+                login = f"advisor_{code}" if number == 0 else None
+                seats.append((point, point_background(key), number == 1, login))
+        for sequence, (station, background, second, login) in enumerate(seats, start=1):
+            index = len(plan)
+            advisor_number = f"{ADVISOR_NUMBER_PREFIX}{street.code}{sequence:04d}"
+            fields = advisor_fields(
+                advisor_number, index, background=background, today=today, taken_names=taken_names
+            )
+            started_on = fields["started_on"]
+            filed_on = days_after(started_on, advisor_number, "filed", 20, 80, not_after=today)
+            if index % PENDING_EVERY == PENDING_AT:
+                fields["filing_status"] = FilingStatus.PENDING
+                submitted = index % 2 == 0
+            else:
+                fields["filing_status"] = FilingStatus.FILED
+                fields["filed_on"] = filed_on
+                fields["filing_number"] = f"CN-BA-{filed_on.year}-{street.code[-3:]}-{sequence:04d}"
+                submitted = False
+            if second:
+                seconds += 1
+            if second and seconds == LEAVING_SECOND_ADVISOR:
+                fields["left_on"] = today - datetime.timedelta(days=45)
+                fields["leave_reason"] = LEAVE_REASON
+            if second and seconds == REVOKED_SECOND_ADVISOR:
+                fields["filing_status"] = FilingStatus.REVOKED
+            short_staffed = street_position == SHORT_STAFFED_STREET
+            if short_staffed and station.kind == StationKind.STREET and sequence == 2:
+                fields["left_on"] = today - datetime.timedelta(days=60)
+                fields["leave_reason"] = SHORT_STAFFED_LEAVE_REASON
+            plan.append(
+                {
+                    "street": street,
+                    "advisor_number": advisor_number,
+                    "fields": fields,
+                    "station": station,
+                    "login": login,
+                    "submitted": submitted,
+                }
+            )
+    return plan
+
+
 class Command(BaseCommand):
     help = (
         "生成长宁区演示数据：导入长宁区区划（10个街镇、189个居委），启用大部分站点并填写演示资料，"
-        "创建各角色的演示账号。可重复运行；只在 DEBUG 开启时可用。"
+        "创建各角色的演示账号，配备社区救助顾问、专业培训和社区志愿者。"
+        "可重复运行；只在 DEBUG 开启时可用。"
     )
 
     def add_arguments(self, parser):
@@ -209,19 +538,32 @@ class Command(BaseCommand):
             district_codes = sorted({row["district_code"] for row in rows})
             street_codes = sorted({row["street_code"] for row in rows})
             committee_codes = sorted({row["committee_code"] for row in rows})
-            stations_filled = self.fill_stations(district_codes)
-            users_created, users_released = self.create_users(
-                district_codes, street_codes, committee_codes
-            )
+            positions = division_positions(district_codes)
+            stations_filled = self.fill_stations(district_codes, positions)
+            today = timezone.localdate()
+            plan = self.plan_advisors(street_codes, positions, today)
+            users_created, users_released = self.create_users(district_codes, street_codes, plan)
+            advisors_created = self.seed_advisors(plan)
+            trainings_created = self.seed_trainings(district_codes, street_codes, positions, today)
+            volunteers_created = self.seed_volunteers(street_codes, positions, today)
 
-        if stations_filled or users_created or users_released:
+        created = (
+            stations_filled,
+            users_created,
+            users_released,
+            advisors_created,
+            trainings_created,
+            volunteers_created,
+        )
+        if any(created):
             released = (
                 f"{users_released} 个演示账号不再要求首次登录修改密码。" if users_released else ""
             )
             self.stdout.write(
                 self.style.SUCCESS(
                     f"演示数据已生成：填写了 {stations_filled} 个站点的演示资料，"
-                    f"新建了 {users_created} 个账号。{released}"
+                    f"新建了 {users_created} 个账号、{advisors_created} 名社区救助顾问、"
+                    f"{trainings_created} 次培训和 {volunteers_created} 名志愿者。{released}"
                 )
             )
         else:
@@ -250,7 +592,7 @@ class Command(BaseCommand):
         if verbosity:
             self.stdout.write(report.getvalue().rstrip("\n"))
 
-    def fill_stations(self, district_codes):
+    def fill_stations(self, district_codes, positions):
         """Demo details for the stations that are still as the division import left them."""
         stations = list(
             Station.objects.filter(
@@ -260,23 +602,6 @@ class Command(BaseCommand):
             .select_related("district", "street", "committee")
             .order_by("district__code", "street__code", "committee__code")
         )
-        street_positions = {}
-        committee_positions = {}
-        first_committees = set()
-        for district_code in district_codes:
-            streets = Street.objects.filter(district__code=district_code).order_by("code")
-            for position, street_id in enumerate(streets.values_list("pk", flat=True)):
-                street_positions[street_id] = position
-            committees = Committee.objects.filter(street__district__code=district_code)
-            seen_streets = set()
-            for position, (committee_id, street_id) in enumerate(
-                committees.order_by("code").values_list("pk", "street_id"), start=1
-            ):
-                committee_positions[committee_id] = position
-                if street_id not in seen_streets:
-                    seen_streets.add(street_id)
-                    first_committees.add(committee_id)
-
         changed = []
         for station in stations:
             if station.address:
@@ -284,12 +609,12 @@ class Command(BaseCommand):
             if station.kind == StationKind.GUIDANCE:
                 details = guidance_details(station)
             elif station.kind == StationKind.STREET:
-                details = street_station_details(station, street_positions[station.street_id])
+                details = street_station_details(station, positions.streets[station.street_id])
             else:
                 details = committee_point_details(
                     station,
-                    committee_positions[station.committee_id],
-                    station.committee_id in first_committees,
+                    positions.committees[station.committee_id],
+                    station.committee_id in positions.first_committees,
                 )
             for field, value in details.items():
                 setattr(station, field, value)
@@ -298,12 +623,14 @@ class Command(BaseCommand):
         Station.objects.bulk_update(changed, DETAIL_FIELDS, batch_size=500)
         return len(changed)
 
-    def create_users(self, district_codes, street_codes, committee_codes):
+    def create_users(self, district_codes, street_codes, plan):
         """One login per role; those that exist already are left as they are.
 
-        Demo logins use the published demo password and are not asked to change it at their
-        first login (`must_change_password`), as real new logins are. Returns the number of
-        logins created and the number of older demo logins released from that request.
+        An advisor login for each committee point with advisors in the `plan`, serving the
+        point; a point without advisors gets none. Demo logins use the published demo
+        password and are not asked to change it at their first login
+        (`must_change_password`), as real new logins are. Returns the number of logins
+        created and the number of older demo logins released from that request.
         """
         district = District.objects.get(code=district_codes[0])
         # One hash for every demo login: hashing is slow on purpose, the demo need not be.
@@ -334,17 +661,12 @@ class Command(BaseCommand):
                     district_id=street.district_id,
                 )
             )
-        points = {
-            station.committee.code: station
-            for station in Station.objects.filter(
-                kind=StationKind.COMMITTEE, committee__code__in=committee_codes
-            ).select_related("committee")
-        }
-        for code in committee_codes:
+        points = {seat["login"]: seat["station"] for seat in plan if seat["login"]}
+        for username, point in points.items():
             wanted.append(
                 User(
-                    username=f"advisor_{code}",
-                    full_name=f"{committee_short_name(points[code].committee.name)}顾问",
+                    username=username,
+                    full_name=f"{committee_short_name(point.committee.name)}顾问",
                     role=Role.ADVISOR,
                 )
             )
@@ -365,7 +687,7 @@ class Command(BaseCommand):
         Through = User.stations.through
         Through.objects.bulk_create(
             [
-                Through(user_id=user_id, station_id=points[username.removeprefix("advisor_")].pk)
+                Through(user_id=user_id, station_id=points[username].pk)
                 for username, user_id in User.objects.filter(username__in=new_advisors).values_list(
                     "username", "pk"
                 )
@@ -374,6 +696,270 @@ class Command(BaseCommand):
         )
         released = self.release_demo_logins(existing)
         return len(new_users), released
+
+    def plan_advisors(self, street_codes, positions, today):
+        """The demo advisors of the streets seeded (`plan_advisors` above), in code order."""
+        streets = list(
+            Street.objects.filter(code__in=street_codes).order_by("district__code", "code")
+        )
+        stations = Station.objects.filter(
+            street__in=streets, kind__in=[StationKind.STREET, StationKind.COMMITTEE]
+        ).select_related("committee")
+        street_stations, points = {}, {}
+        for station in stations.order_by("committee__code"):
+            if station.kind == StationKind.STREET:
+                street_stations[station.street_id] = station
+            else:
+                points.setdefault(station.street_id, []).append(station)
+        return plan_advisors(streets, street_stations, points, positions, today)
+
+    def seed_advisors(self, plan):
+        """The planned advisors of each street that has none yet, with stations and logins.
+
+        Written in bulk: `Advisor.save()` is skipped, so the advisor numbers (GW + street
+        code + 4 digits, as `next_advisor_number` makes them) are the plan's, and the
+        derived fields are set here. The first advisor of a committee point is linked to
+        the point's advisor login, unless that login is linked to someone already.
+        """
+        streets = {seat["street"].pk for seat in plan}
+        staffed = set(
+            Advisor.objects.filter(street__in=streets).values_list("street", flat=True).distinct()
+        )
+        seats = [seat for seat in plan if seat["street"].pk not in staffed]
+        if not seats:
+            return 0
+        usernames = [seat["login"] for seat in seats if seat["login"]]
+        logins = dict(
+            User.objects.filter(username__in=usernames, role=Role.ADVISOR).values_list(
+                "username", "pk"
+            )
+        )
+        linked = set(
+            Advisor.objects.filter(user__in=logins.values()).values_list("user", flat=True)
+        )
+        # `save()` derives the pinyin initials the roster searches by; a bulk write sets them.
+        derived = {}
+        if any(field.name == "name_initials" for field in Advisor._meta.fields):
+            derived = {"name_initials": pinyin.initials_text}
+        advisors = []
+        for seat in seats:
+            user_id = logins.get(seat["login"])
+            advisor = Advisor(
+                advisor_number=seat["advisor_number"],
+                street=seat["street"],
+                user_id=user_id if user_id not in linked else None,
+                **seat["fields"],
+            )
+            for field, derive in derived.items():
+                setattr(advisor, field, derive(advisor.name))
+            if seat["submitted"]:
+                advisor.filing_submitted_at = timezone.now()
+            advisors.append(advisor)
+        Advisor.objects.bulk_create(advisors, batch_size=500)
+
+        numbers = dict(
+            Advisor.objects.filter(
+                advisor_number__in=[seat["advisor_number"] for seat in seats]
+            ).values_list("advisor_number", "pk")
+        )
+        AdvisorStation.objects.bulk_create(
+            [
+                AdvisorStation(
+                    advisor_id=numbers[seat["advisor_number"]],
+                    station=seat["station"],
+                    is_primary=True,
+                )
+                for seat in seats
+            ],
+            batch_size=500,
+        )
+        self.record_filing_steps(seats, numbers)
+        return len(advisors)
+
+    def record_filing_steps(self, seats, numbers):
+        """The filing history a demo advisor page shows: submissions waiting, a revocation."""
+        keepers = dict(
+            User.objects.filter(
+                Q(username="bureau") | Q(username__startswith="street_")
+            ).values_list("username", "pk")
+        )
+        bureau = keepers.get("bureau")
+        events = []
+        for seat in seats:
+            advisor_id = numbers[seat["advisor_number"]]
+            manager = keepers.get(f"street_{seat['street'].code}")
+            if seat["submitted"] and manager:
+                events.append(
+                    FilingEvent(advisor_id=advisor_id, action=FilingAction.SUBMIT, by_id=manager)
+                )
+            if seat["fields"]["filing_status"] == FilingStatus.REVOKED and bureau:
+                events.append(
+                    FilingEvent(
+                        advisor_id=advisor_id,
+                        action=FilingAction.REVOKE,
+                        by_id=bureau,
+                        reason=REVOKE_REASON,
+                    )
+                )
+        FilingEvent.objects.bulk_create(events)
+
+    def seed_trainings(self, district_codes, street_codes, positions, today):
+        """Professional trainings with attendance: each street's of last year and this year
+        (but for `NO_TRAINING_STREETS` this year), and one district training this year.
+
+        A training is made once, found again by its organiser and title (the title names
+        the year); its attendance is written with it, from the advisors on duty that day.
+        """
+        streets = list(Street.objects.filter(code__in=street_codes).order_by("code"))
+        wanted = []
+        for street in streets:
+            position = positions.streets[street.pk]
+            place = f"{street.name}社区事务受理服务中心会议室"
+            wanted.append(
+                Training(
+                    organiser_level=OrganiserLevel.STREET,
+                    district_id=street.district_id,
+                    street=street,
+                    date=datetime.date(today.year - 1, 9, 10 + position),
+                    title=f"{today.year - 1}年{street.name}社区救助顾问专业培训",
+                    hours=Decimal("3.0"),
+                    kind=TrainingKind.PROFESSIONAL,
+                    trainer=TRAINERS[person_number(street.code, "trainer-last", len(TRAINERS))],
+                    place=place,
+                )
+            )
+            if position in NO_TRAINING_STREETS:
+                continue
+            wanted.append(
+                Training(
+                    organiser_level=OrganiserLevel.STREET,
+                    district_id=street.district_id,
+                    street=street,
+                    date=this_year_day(today, 3 + position % 6, 12 + position),
+                    title=f"{today.year}年{street.name}社区救助顾问专业培训",
+                    hours=Decimal("2.5"),
+                    kind=TrainingKind.PROFESSIONAL,
+                    trainer=TRAINERS[person_number(street.code, "trainer", len(TRAINERS))],
+                    place=place,
+                )
+            )
+        for district in District.objects.filter(code__in=district_codes):
+            wanted.append(
+                Training(
+                    organiser_level=OrganiserLevel.DISTRICT,
+                    district=district,
+                    street=None,
+                    date=this_year_day(today, 6, 18),
+                    title=f"{today.year}年{district.name}社区救助顾问专业能力提升培训",
+                    hours=Decimal("6.0"),
+                    kind=TrainingKind.PROFESSIONAL,
+                    trainer=TRAINERS[0],
+                    place=f"{district.name}民政局多功能厅",
+                )
+            )
+        existing = set(
+            Training.objects.filter(title__in=[training.title for training in wanted]).values_list(
+                "district", "street", "title"
+            )
+        )
+        new = [
+            training
+            for training in wanted
+            if (training.district_id, training.street_id, training.title) not in existing
+        ]
+        if not new:
+            return 0
+        Training.objects.bulk_create(new)
+        keys = {(training.district_id, training.street_id, training.title) for training in new}
+        attendances = []
+        for training in Training.objects.filter(title__in=[training.title for training in new]):
+            if (training.district_id, training.street_id, training.title) in keys:
+                attendances.extend(self.attendance_at(training, positions))
+        TrainingAttendance.objects.bulk_create(attendances, batch_size=500)
+        return len(new)
+
+    def attendance_at(self, training, positions):
+        """Who came to `training`: a street's advisors on duty that day, but one in nine;
+        at the district's, the first two on duty of each street that trains this year."""
+        on_duty = Advisor.objects.filter(active_q(training.date)).order_by(
+            "street__code", "advisor_number"
+        )
+        if training.street_id:
+            attendances = []
+            for advisor in on_duty.filter(street=training.street_id):
+                absent = person_number(advisor.advisor_number, training.title, 9) == 4
+                attendances.append(
+                    TrainingAttendance(
+                        training=training,
+                        advisor=advisor,
+                        attended=not absent,
+                        remark="请假" if absent else "",
+                    )
+                )
+            return attendances
+        attendees, per_street = [], {}
+        for advisor in on_duty.filter(street__district=training.district_id).select_related(
+            "street"
+        ):
+            if positions.streets.get(advisor.street_id) in NO_TRAINING_STREETS:
+                continue
+            if per_street.setdefault(advisor.street_id, 0) < 2:
+                per_street[advisor.street_id] += 1
+                attendees.append(TrainingAttendance(training=training, advisor=advisor))
+        return attendees
+
+    def seed_volunteers(self, street_codes, positions, today):
+        """A few volunteers in each street that has none: some at its staffed committee
+        points, some kept by the street itself; in every other street one has ended."""
+        streets = list(Street.objects.filter(code__in=street_codes).order_by("code"))
+        with_volunteers = set(
+            Volunteer.objects.filter(street__in=streets).values_list("street", flat=True)
+        )
+        points = {}
+        for point in (
+            Station.objects.filter(street__in=streets, kind=StationKind.COMMITTEE)
+            .select_related("committee")
+            .order_by("committee__code")
+        ):
+            position = positions.committees[point.committee_id]
+            if point_is_staffed(position, point.committee_id in positions.first_committees):
+                points.setdefault(point.street_id, []).append(point)
+        taken_names = set()
+        volunteers = []
+        for street in streets:
+            count = 3 + person_number(street.code, "volunteers", 3)
+            street_points = points.get(street.pk, [])
+            for number in range(count):
+                key = f"{street.code}-volunteer-{number}"
+                gender = Gender.FEMALE if person_number(key, "gender", 10) < 6 else Gender.MALE
+                name = demo_name(key, gender, taken_names)
+                if street.pk in with_volunteers:
+                    continue
+                active_from = datetime.date(
+                    2021 + person_number(key, "from-year", 4),
+                    1 + person_number(key, "from-month", 12),
+                    1 + person_number(key, "from-day", 28),
+                )
+                active_from = min(active_from, today - datetime.timedelta(days=120))
+                ended = number == count - 1 and positions.streets[street.pk] % 2 == 1
+                station = None
+                if number % 2 == 0 and street_points:
+                    station = street_points[(number * 5) % len(street_points)]
+                volunteers.append(
+                    Volunteer(
+                        street=street,
+                        station=station,
+                        name=name,
+                        phone=demo_mobile(key),
+                        skills=VOLUNTEER_SKILLS[
+                            person_number(key, "skills", len(VOLUNTEER_SKILLS))
+                        ],
+                        active_from=active_from,
+                        active_to=today - datetime.timedelta(days=30) if ended else None,
+                    )
+                )
+        Volunteer.objects.bulk_create(volunteers)
+        return len(volunteers)
 
     def release_demo_logins(self, usernames):
         """Release demo logins made before the forced password change from having to change.
@@ -396,7 +982,10 @@ class Command(BaseCommand):
             ("bureau", "区民政局"),
             ("auditor", "审计管理员"),
             (f"street_{street_codes[0]}", "街镇管理员（其余街镇同样以 street_<街镇代码> 登录）"),
-            (f"advisor_{committee_codes[0]}", "社区救助顾问（其余以 advisor_<居委代码> 登录）"),
+            (
+                f"advisor_{committee_codes[0]}",
+                "社区救助顾问（其余以 advisor_<居委代码> 登录；未配备顾问的居委服务点没有账号）",
+            ),
         ]
         width = max(len(username) for username, _role in logins)
         self.stdout.write("")
