@@ -12,19 +12,23 @@ from accounts.choices import Role
 class NavItem(NamedTuple):
     """One entry of the main navigation.
 
-    `section` is the path prefix of the pages the entry stands for (its URL by default);
-    `active` marks the entry of the current page.
+    `section` is the path prefix of the pages the entry stands for (its URL by default), or
+    a tuple of such prefixes; `active` marks the entry of the current page.
     """
 
     label: str
     url: str
-    section: str = ""
+    section: str | tuple = ""
     active: bool = False
 
 
 def _mark_active(items, path):
-    """Mark the entry whose section is the longest prefix of the current path."""
-    sections = [(item.section or item.url, item) for item in items]
+    """Mark the entry with the longest section prefix of the current path."""
+    sections = []
+    for item in items:
+        prefixes = item.section or item.url
+        for prefix in (prefixes,) if isinstance(prefixes, str) else prefixes:
+            sections.append((prefix, item))
     matches = [(section, item) for section, item in sections if path.startswith(section)]
     if not matches:
         return items
@@ -50,6 +54,19 @@ def navigation(request):
     if user.role == Role.ADVISOR:
         my_url = reverse("stations:my_stations")
         items.append(NavItem(_("我的站点"), my_url, section=reverse("stations:overview")))
+    if user.role in (Role.BUREAU, Role.STREET_MANAGER, Role.ADVISOR):
+        # Keepers keep them; advisors read those of the stations they serve.
+        items.append(NavItem(_("志愿者"), reverse("advisors:volunteers:list")))
+    if user.role in (Role.BUREAU, Role.STREET_MANAGER, Role.ADVISOR):
+        items.append(NavItem(_("困难人员"), reverse("cases:recipients")))
+    if user.role in (Role.BUREAU, Role.STREET_MANAGER, Role.ADVISOR):
+        # The four checklists; their list pages live under /cases/ beside the recipients.
+        lists = ("cases:checklists", "cases:needs", "cases:resources", "cases:services")
+        items.append(
+            NavItem(_("四项清单"), reverse(lists[0]), section=tuple(reverse(n) for n in lists))
+        )
+    if user.role in (Role.BUREAU, Role.STREET_MANAGER):
+        items.append(NavItem(_("服务满意率"), reverse("cases:satisfaction")))
     if manages_accounts(user):
         items.append(NavItem(_("账号管理"), reverse("accounts:list")))
     if user.role in (Role.AUDIT_ADMIN, Role.BUREAU):

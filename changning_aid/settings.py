@@ -256,6 +256,10 @@ COMPLIANCE_AMBER_POINTS = env.float("COMPLIANCE_AMBER_POINTS", default=5.0)
 # deletes only what is older.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
 
+# A person who left the register more than this many years ago is anonymised by
+# `run_scheduled` (name, ID number, phone and address cleared; counts and history stay).
+RECIPIENT_RETENTION_YEARS = env.int("RECIPIENT_RETENTION_YEARS", default=5)
+
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="Changning-2023")
 
 # Sensitive values (changning_aid.sensitive.crypto). SM4-GCM keys for ID numbers as
@@ -270,6 +274,33 @@ FIELD_HASH_KEY = env("FIELD_HASH_KEY", default="")
 # waits for its confirmation before `purge_uploads` (or the next upload) deletes it.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 UPLOAD_RETENTION_SECONDS = env.int("UPLOAD_RETENTION_SECONDS", default=60 * 60)
+
+# ---- Service evaluation (服务评议, issue 5: cases/views/evaluations.py) ----------------------
+# The cache holds the public evaluation page's flood counters (cases/throttle.py). Server
+# processes must share one cache or each counts apart: in production the default is the
+# database's table `changning_cache` (made by `manage.py createcachetable`); development and
+# the tests keep it in the process's memory. Redis: CACHE_URL=rediscache://127.0.0.1:6379/1
+# (needs the `redis` package).
+CACHES = {
+    "default": env.cache(
+        "CACHE_URL",
+        default="locmemcache://" if DEBUG or TESTING else "dbcache://changning_cache",
+    )
+}
+# Ratings the public page takes from one client (network address; an IPv6 /64): per station
+# in an hour, over all stations in a day; and from everyone together per station in an hour.
+EVALUATION_LIMIT_PER_STATION_HOUR = env.int("EVALUATION_LIMIT_PER_STATION_HOUR", default=5)
+EVALUATION_LIMIT_PER_DAY = env.int("EVALUATION_LIMIT_PER_DAY", default=20)
+EVALUATION_LIMIT_STATION_HOUR = env.int("EVALUATION_LIMIT_STATION_HOUR", default=300)
+# The address the public reaches this site at (https://host, no path), for the stations'
+# QR codes: staff print them from the intranet, whose address the public may not reach.
+# Empty: the QR code carries the address the page was opened at.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="").strip().rstrip("/")
+if PUBLIC_BASE_URL and not PUBLIC_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "PUBLIC_BASE_URL 必须以 https:// 或 http:// 开头,例如 https://example.gov.cn。"
+    )
+# ---- End of service evaluation -----------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

@@ -281,3 +281,11 @@ def test_the_check_runs_on_a_seeded_database_and_migrate_keeps_working(tmp_path)
     result = manage("migrate", "--no-input", env=production)
     assert result.returncode != 0
     assert result.stderr.count("changning_aid.E110") == 1
+
+
+def test_production_counts_public_ratings_in_a_cache_every_process_shares():
+    """The flood limits of the public page hold across server processes: a database cache."""
+    show = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    result = manage("shell", "-c", show, env=production_environment())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == ("django.core.cache.backends.db.DatabaseCache")

@@ -30,7 +30,7 @@ from changning_aid.tests.test_scope_leaks import (
     iter_patterns,
     url_from_route,
 )
-from stations.models import Station, Street
+from stations.models import Committee, Station, Street
 from stations.tests.factories import make_user
 from tests.sensitive_app.factories import make_id_number, make_person
 
@@ -43,8 +43,25 @@ def seed_persons(world):
             make_person(street, station=station, id_number=make_id_number(birth="19880808"))
 
 
+def seed_recipients(world):
+    """A person in hardship at every committee, current, with a need and a service."""
+    import datetime
+
+    from cases.tests.factories import make_need, make_recipient
+
+    for committee in Committee.objects.all():
+        person = make_recipient(
+            committee,
+            name=f"{committee.name}困难户",
+            current_from=datetime.date(2026, 1, 1),
+            phone="13912345678",
+            address=f"{committee.name}附近1号",
+        )
+        make_need(person)
+
+
 # Model label -> a function of the world that creates rows of it with ID numbers.
-SEEDERS = {"sensitive_app.Person": seed_persons}
+SEEDERS = {"sensitive_app.Person": seed_persons, "cases.Recipient": seed_recipients}
 
 ROLES = ["anonymous", "manager_a", "advisor_a", "sysadmin", "auditor", "bureau"]
 

@@ -18,8 +18,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.choices import Role
 from accounts.models import User
-from advisors.models import Advisor, Training
+from advisors.models import Advisor, Training, Volunteer
 from advisors.tests.factories import make_advisor, make_training
+from cases.choices import ServiceItem, ServiceTask
+from cases.models import Need, Recipient, Resource, ServiceRecord
+from cases.tests.factories import make_need, make_recipient, make_resource
 from stations.models import Committee, District, Station, Street
 from stations.tests.factories import (
     committee_point,
@@ -33,6 +36,7 @@ from stations.tests.factories import (
 # Views that anyone may open without logging in; nothing else may be public.
 PUBLIC_URL_NAMES = {
     "public:directory",
+    "public_evaluation:evaluate",
     "login",
     "logout",
     "admin:login",
@@ -74,15 +78,46 @@ def build_world():
         (world["street_a"], world["committees_a"]),
         (world["street_b"], world["committees_b"]),
     ):
-        make_advisor(street, [committee_point(committees[0])])
+        advisor = make_advisor(street, [committee_point(committees[0])])
         make_training(street=street, date=datetime.date.today())
+        # A person with a need and a service, and a resource of the street, for the case pages.
+        person = make_recipient(
+            committees[0],
+            name=f"{street.name}困难户",
+            advisor=advisor,
+            current_from=datetime.date(2026, 1, 1),
+        )
+        make_need(person)
+        resource = make_resource(street=street, name=f"{street.name}资源")
+        ServiceRecord.objects.create(
+            date=datetime.date(2026, 1, 5),
+            advisor=advisor,
+            station=committee_point(committees[0]),
+            recipient=person,
+            item=ServiceItem.DISCOVERY,
+            task=ServiceTask.HOME_VISIT,
+            content="上门走访",
+            resource=resource,
+        )
     return world
 
 
 def foreign_objects(user):
     """For each scoped model, one row the user must not see."""
     objects = {}
-    for model in (District, Street, Committee, Station, Advisor, Training, type(user)):
+    for model in (
+        District,
+        Street,
+        Committee,
+        Station,
+        Advisor,
+        Training,
+        Recipient,
+        Need,
+        Resource,
+        ServiceRecord,
+        type(user),
+    ):
         visible = model._default_manager.visible_to(user).values("pk")
         objects[model] = model._default_manager.exclude(pk__in=visible).order_by("pk").first()
     return objects
@@ -172,6 +207,42 @@ PARAMETER_VALUES = {
         for name in ("detail", "edit", "submit", "file", "send_back", "revoke", "leave")
     },
     "advisors:training_detail": {"pk": attribute_of(Training, "pk")},
+    # Volunteer pages: a volunteer of the street given, made when first asked for.
+    **{
+        f"advisors:volunteers:{name}": {
+            "pk": lambda foreign: (
+                foreign.get(Street)
+                and Volunteer.objects.get_or_create(
+                    street=foreign[Street],
+                    name=f"{foreign[Street].name}志愿者",
+                    defaults={"active_from": datetime.date(2024, 1, 1)},
+                )[0].pk
+            )
+        }
+        for name in ("detail", "edit", "end")
+    },
+    # A roster file kept for its preview is its uploader's alone.
+    "advisors:import_preview": {"pk": lambda foreign: 999999},
+    # Case pages: a person, a need, a resource or a service of another street.
+    **{
+        f"cases:{name}": {"pk": attribute_of(Recipient, "pk")}
+        for name in (
+            "recipient_detail",
+            "recipient_edit",
+            "current_start",
+            "current_end",
+            "recipient_exit",
+            "need_create",
+        )
+    },
+    "cases:need_detail": {"pk": attribute_of(Need, "pk")},
+    "cases:resource_detail": {"pk": attribute_of(Resource, "pk")},
+    "cases:resource_edit": {"pk": attribute_of(Resource, "pk")},
+    "cases:service_detail": {"pk": attribute_of(ServiceRecord, "pk")},
+    "cases:street_checklists": {"code": attribute_of(Street, "code")},
+    "cases:evaluation_qr": {"pk": attribute_of(Station, "pk")},
+    "public_evaluation:evaluate": {"pk": attribute_of(Station, "pk")},
+    "cases:checklist_review": {"code": attribute_of(Street, "code")},
 }
 
 

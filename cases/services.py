@@ -1,0 +1,745 @@
+"""Writes to the register of people in hardship and the checklists. Pages and imports come here.
+
+Every service takes the acting user (`actor`) by keyword. A row outside the actor's scope is
+treated as if it did not exist (`Http404`); a role that may not take a step gets
+`PermissionDenied`; a bad value raises `ValidationError` with a Chinese message and changes
+nothing. After saving, each service checks again, in the same transaction, that the row is
+inside the actor's scope.
+
+Who does what:
+- the register (a person's details, categories, key groups, responsible advisor): street
+  managers and bureau staff, and advisors for the people they see (they find people and keep
+  in touch with them);
+- the current-recipient periods and leaving the register: street managers and bureau staff;
+- needs and services: advisors, street managers and bureau staff, for the people they see;
+- resources: bureau staff (district-wide or any street of theirs), street managers (their
+  street and its committees);
+- the hand-over when an advisor leaves, and list reviews: street managers (bureau staff too).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import Role
+from advisors.models import Advisor, active_q
+from cases.choices import (
+    NEED_TRANSITIONS,
+    OPEN_NEED_STATUSES,
+    AreaLevel,
+    EvaluationSource,
+    NeedStatus,
+    RecipientStatus,
+)
+from cases.models import (
+    AssistanceCategory,
+    ChecklistReview,
+    CurrentPeriod,
+    Evaluation,
+    KeyGroup,
+    Need,
+    NeedResource,
+    Recipient,
+    RecipientCategory,
+    RecipientKeyGroup,
+    Resource,
+    ServiceRecord,
+)
+from changning_aid.scoping import ensure_still_visible
+from changning_aid.sensitive.fields import hash_id_number
+from changning_aid.sensitive.idnumbers import normalize_id_number, validate_id_number
+from stations.models import Committee, Station, Street
+
+KEEPERS = (Role.STREET_MANAGER, Role.BUREAU)
+WORKERS = (Role.STREET_MANAGER, Role.BUREAU, Role.ADVISOR)
+
+# What `update_recipient` may change; the ID number only while it is not yet recorded.
+RECIPIENT_FIELDS = (
+    "name",
+    "gender",
+    "phone",
+    "address",
+    "committee",
+    "household_size",
+    "hardship_level",
+    "advisor",
+)
+
+
+class DuplicateRecipient(ValidationError):
+    """A second record for a person already on the register; `existing` is that record.
+
+    `existing` is None when the person is registered outside the actor's scope: the actor
+    learns that the number is taken, not where.
+    """
+
+    def __init__(self, message, existing):
+        super().__init__({"id_number": message}, code="duplicate")
+        self.existing = existing
+
+
+def _require(actor, roles, message):
+    if (
+        actor is None
+        or not actor.is_authenticated
+        or not actor.is_active
+        or actor.role not in roles
+    ):
+        raise PermissionDenied(message)
+
+
+def _visible(queryset, actor, obj):
+    """`obj` when the actor may see it, else 404 (the same as not existing)."""
+    if obj is None or not queryset.visible_to(actor).filter(pk=obj.pk).exists():
+        raise Http404
+    return obj
+
+
+def _apply(obj, changes, **clean_kwargs):
+    """Set `changes` on `obj` and validate it whole; on a refusal `obj` is left as it was."""
+    before = {name: getattr(obj, name) for name in changes}
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    try:
+        obj.full_clean(**clean_kwargs)
+    except ValidationError:
+        for name, value in before.items():
+            setattr(obj, name, value)
+        raise
+
+
+def _check_advisor(advisor, street, on=None):
+    """An advisor put in charge must be active and of the person's street."""
+    if advisor is None:
+        return
+    on = on or timezone.localdate()
+    if advisor.street_id != street.pk:
+        raise ValidationError({"advisor": _("责任顾问必须是本街镇的顾问。")})
+    if not advisor.is_active_on(on):
+        raise ValidationError(
+            {"advisor": _("%(name)s 不是在岗顾问,不能负责。") % {"name": advisor.name}}
+        )
+
+
+# The register ---------------------------------------------------------------------------------
+
+
+def find_by_id_number(number):
+    """The record holding `number`, whoever's it is (for the duplicate check), or None."""
+    digest = hash_id_number(number)
+    if digest is None:
+        return None
+    return Recipient.objects.filter(id_number_hash=digest).select_related("street").first()
+
+
+def _refuse_duplicate(actor, number, *, exclude_pk=None):
+    existing = find_by_id_number(number)
+    if existing is None or existing.pk == exclude_pk:
+        return
+    if Recipient.objects.visible_to(actor).filter(pk=existing.pk).exists():
+        raise DuplicateRecipient(
+            _("该身份证号已经建档:%(name)s(档案号 %(number)s),请打开已有档案。")
+            % {"name": existing.name, "number": existing.file_number},
+            existing,
+        )
+    raise DuplicateRecipient(
+        _("该身份证号已在其他街镇建档,一人只能有一份档案,请联系区民政局核实。"), None
+    )
+
+
+def _clean_id_number(value):
+    number = normalize_id_number(value)
+    if not number:
+        raise ValidationError({"id_number": _("请填写身份证号。")})
+    try:
+        validate_id_number(number)
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.messages}) from exc
+    return number
+
+
+def _vocabulary(model, actor, items, field):
+    items = list(dict.fromkeys(items or ()))
+    allowed = set(model.objects.visible_to(actor).in_use().values_list("pk", flat=True))
+    unknown = [str(item) for item in items if item.pk not in allowed]
+    if unknown:
+        raise ValidationError({field: _("不可选用的项目:%s。") % "、".join(unknown)})
+    return items
+
+
+@transaction.atomic
+def register_recipient(
+    *,
+    actor,
+    committee,
+    name,
+    gender,
+    id_number,
+    categories=(),
+    key_groups=(),
+    current_from=None,
+    **fields,
+):
+    """Put a person on the register (在册), with a 档案号; one person, one record.
+
+    `current_from` opens a current-recipient period from that day (keepers only). A number
+    already on the register raises `DuplicateRecipient` pointing at the existing record.
+    """
+    _require(actor, WORKERS, _("您的账号不能登记困难人员。"))
+    _visible(Committee.objects, actor, committee)
+    if actor.is_advisor and not _advisor_serves_committee(actor, committee):
+        raise Http404
+    unknown = sorted(set(fields) - set(RECIPIENT_FIELDS))
+    if unknown:
+        raise TypeError(f"register_recipient() got unexpected fields {', '.join(unknown)}")
+    number = _clean_id_number(id_number)
+    _refuse_duplicate(actor, number)
+    categories = _vocabulary(AssistanceCategory, actor, categories, "categories")
+    key_groups = _vocabulary(KeyGroup, actor, key_groups, "key_groups")
+    _check_advisor(fields.get("advisor"), committee.street)
+    recipient = Recipient(
+        committee=committee,
+        street=committee.street,
+        name=(name or "").strip(),
+        gender=gender,
+        id_number=number,
+        **fields,
+    )
+    recipient.refresh_derived()
+    recipient.full_clean(exclude=["file_number", "id_number_hash"])
+    recipient.save()
+    RecipientCategory.objects.bulk_create(
+        RecipientCategory(recipient=recipient, category=c) for c in categories
+    )
+    RecipientKeyGroup.objects.bulk_create(
+        RecipientKeyGroup(recipient=recipient, key_group=g) for g in key_groups
+    )
+    if current_from is not None:
+        _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以认定现有救助对象。"))
+        _add_period(recipient, current_from, None, "")
+    ensure_still_visible(recipient, actor)
+    return recipient
+
+
+def _advisor_serves_committee(actor, committee):
+    from stations.choices import StationKind
+
+    served = Station.objects.filter(advisor_users=actor)
+    return served.filter(
+        Q(kind=StationKind.COMMITTEE, committee=committee)
+        | Q(kind=StationKind.STREET, street=committee.street_id)
+    ).exists()
+
+
+@transaction.atomic
+def update_recipient(*, actor, recipient, id_number=None, **changes):
+    """Change a person's details; moving them to another committee keeps them in scope."""
+    _require(actor, WORKERS, _("您的账号不能修改困难人员信息。"))
+    _visible(Recipient.objects, actor, recipient)
+    if recipient.is_anonymised:
+        raise ValidationError(_("该档案已匿名化,不能修改。"))
+    unknown = sorted(set(changes) - set(RECIPIENT_FIELDS))
+    if unknown:
+        raise TypeError(f"update_recipient() cannot change {', '.join(unknown)}")
+    if "committee" in changes:
+        committee = changes["committee"]
+        _visible(Committee.objects, actor, committee)
+        changes["street"] = committee.street
+    if "advisor" in changes and changes["advisor"] != recipient.advisor:
+        _check_advisor(changes["advisor"], changes.get("street", recipient.street))
+    if id_number is not None:
+        number = _clean_id_number(id_number)
+        if number != recipient.plain_id_number():
+            _refuse_duplicate(actor, number, exclude_pk=recipient.pk)
+            changes["id_number"] = number
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+    _apply(recipient, changes, exclude=["file_number", "id_number_hash"])
+    recipient.refresh_derived()
+    recipient.save()
+    ensure_still_visible(recipient, actor)
+    return recipient
+
+
+@transaction.atomic
+def set_categories(*, actor, recipient, categories=None, key_groups=None):
+    """Replace a person's assistance categories and/or key groups."""
+    _require(actor, WORKERS, _("您的账号不能修改困难人员信息。"))
+    _visible(Recipient.objects, actor, recipient)
+    if categories is not None:
+        categories = _vocabulary(AssistanceCategory, actor, categories, "categories")
+        RecipientCategory.objects.filter(recipient=recipient).exclude(
+            category__in=categories
+        ).delete()
+        have = set(
+            RecipientCategory.objects.filter(recipient=recipient).values_list("category", flat=True)
+        )
+        RecipientCategory.objects.bulk_create(
+            RecipientCategory(recipient=recipient, category=c)
+            for c in categories
+            if c.pk not in have
+        )
+    if key_groups is not None:
+        key_groups = _vocabulary(KeyGroup, actor, key_groups, "key_groups")
+        RecipientKeyGroup.objects.filter(recipient=recipient).exclude(
+            key_group__in=key_groups
+        ).delete()
+        have = set(
+            RecipientKeyGroup.objects.filter(recipient=recipient).values_list(
+                "key_group", flat=True
+            )
+        )
+        RecipientKeyGroup.objects.bulk_create(
+            RecipientKeyGroup(recipient=recipient, key_group=g)
+            for g in key_groups
+            if g.pk not in have
+        )
+    Recipient.objects.filter(pk=recipient.pk).update(updated_at=timezone.now())
+    return recipient
+
+
+# Current-recipient periods ------------------------------------------------------------------
+
+
+def _add_period(recipient, starts_on, ends_on, note):
+    period = CurrentPeriod(recipient=recipient, starts_on=starts_on, ends_on=ends_on, note=note)
+    period.full_clean()
+    if recipient.status != RecipientStatus.REGISTERED:
+        raise ValidationError(_("已退出的人员不能认定为现有救助对象。"))
+    overlapping = CurrentPeriod.objects.filter(recipient=recipient).overlapping(
+        starts_on, ends_on or datetime.date.max
+    )
+    if overlapping.exists():
+        raise ValidationError({"starts_on": _("与已有的现有救助对象期间重叠,请先调整原期间。")})
+    period.save()
+    Recipient.objects.filter(pk=recipient.pk).update(updated_at=timezone.now())
+    return period
+
+
+@transaction.atomic
+def start_current(*, actor, recipient, starts_on, note=""):
+    """The person is a current recipient (现有救助对象) from `starts_on` on."""
+    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以认定现有救助对象。"))
+    _visible(Recipient.objects, actor, recipient)
+    return _add_period(recipient, starts_on, None, note)
+
+
+@transaction.atomic
+def end_current(*, actor, recipient, ends_on, note=""):
+    """The person stops being a current recipient after `ends_on` (inclusive)."""
+    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以变更现有救助对象。"))
+    _visible(Recipient.objects, actor, recipient)
+    period = CurrentPeriod.objects.filter(recipient=recipient, ends_on__isnull=True).first()
+    if period is None:
+        raise ValidationError({"ends_on": _("该人员目前不是现有救助对象。")})
+    if ends_on < period.starts_on:
+        raise ValidationError({"ends_on": _("结束日期不能早于开始日期 %s。") % period.starts_on})
+    period.ends_on = ends_on
+    if note:
+        period.note = note
+    period.save()
+    Recipient.objects.filter(pk=recipient.pk).update(updated_at=timezone.now())
+    return period
+
+
+@transaction.atomic
+def exit_register(*, actor, recipient, exited_on, reason):
+    """The person leaves the register (已退出): open periods end the day before at the latest."""
+    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以办理退出。"))
+    _visible(Recipient.objects, actor, recipient)
+    if recipient.status == RecipientStatus.EXITED:
+        raise ValidationError(_("该人员已于 %s 退出。") % recipient.exited_on)
+    _apply(
+        recipient,
+        {
+            "status": RecipientStatus.EXITED,
+            "exited_on": exited_on,
+            "exit_reason": (reason or "").strip(),
+        },
+        exclude=["file_number", "id_number_hash"],
+    )
+    later = CurrentPeriod.objects.filter(recipient=recipient, starts_on__gt=exited_on)
+    if later.exists():
+        raise ValidationError(
+            {"exited_on": _("退出日期早于一个现有救助对象期间的开始,请先调整期间。")}
+        )
+    CurrentPeriod.objects.filter(recipient=recipient).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gt=exited_on)
+    ).update(ends_on=exited_on)
+    recipient.save()
+    return recipient
+
+
+# Advisors in charge -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def hand_over(*, actor, from_advisor, to_advisor):
+    """Hand an advisor's people and open needs to another advisor of the street, in one step.
+
+    Returns {"recipients": n, "needs": m}. Closed needs keep who handled them.
+    """
+    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以移交。"))
+    _visible(Advisor.objects, actor, from_advisor)
+    _visible(Advisor.objects, actor, to_advisor)
+    if from_advisor.pk == to_advisor.pk:
+        raise ValidationError({"to_advisor": _("请选择另一名顾问接手。")})
+    if to_advisor.street_id != from_advisor.street_id:
+        raise ValidationError({"to_advisor": _("接手顾问必须是同一街镇的顾问。")})
+    _check_advisor(to_advisor, to_advisor.street)
+    now = timezone.now()
+    recipients = Recipient.objects.filter(advisor=from_advisor).update(
+        advisor=to_advisor, updated_at=now
+    )
+    needs = Need.objects.filter(advisor=from_advisor, status__in=OPEN_NEED_STATUSES).update(
+        advisor=to_advisor, updated_at=now
+    )
+    return {"recipients": recipients, "needs": needs}
+
+
+def hand_over_counts(from_advisor):
+    """What `hand_over` would move from `from_advisor`: {"recipients": n, "needs": m}.
+
+    The same rows `hand_over` updates, counted, for the page that asks to confirm.
+    """
+    return {
+        "recipients": Recipient.objects.filter(advisor=from_advisor).count(),
+        "needs": Need.objects.filter(advisor=from_advisor, status__in=OPEN_NEED_STATUSES).count(),
+    }
+
+
+def unassigned_current(recipients, on=None):
+    """The current recipients among `recipients` with no active responsible advisor on `on`."""
+    on = on or timezone.localdate()
+    active = Advisor.objects.filter(active_q(on))
+    return recipients.current_on(on).filter(Q(advisor__isnull=True) | ~Q(advisor__in=active))
+
+
+# Retention ------------------------------------------------------------------------------------
+
+
+def anonymise_expired(today=None):
+    """Clear name, ID number, phone and address of people who left long enough ago.
+
+    Safe to run twice: anonymised records are not touched again. Counts and history stay.
+    Returns the number of records anonymised.
+    """
+    today = today or timezone.localdate()
+    years = settings.RECIPIENT_RETENTION_YEARS
+    try:
+        cutoff = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - years, day=28)
+    due = Recipient.objects.filter(
+        status=RecipientStatus.EXITED, exited_on__lt=cutoff, anonymised_at__isnull=True
+    )
+    count = 0
+    now = timezone.now()
+    for recipient in due.iterator(chunk_size=500):
+        recipient.name = _("(已匿名)")
+        recipient.id_number = ""
+        recipient.phone = ""
+        recipient.address = ""
+        recipient.anonymised_at = now
+        recipient.refresh_derived()
+        recipient.name_initials = ""
+        recipient.save()
+        count += 1
+    return count
+
+
+# Checklist 2: needs ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_need(
+    *, actor, recipient, category, description, source, found_on, urgency, advisor=None
+):
+    """Add a need (待评估) to a person's file; the person's advisor is responsible by default."""
+    _require(actor, WORKERS, _("您的账号不能登记需求。"))
+    _visible(Recipient.objects, actor, recipient)
+    if recipient.status != RecipientStatus.REGISTERED:
+        raise ValidationError(_("已退出的人员不能登记新的需求。"))
+    if advisor is None:
+        advisor = recipient.advisor
+    if advisor is not None and advisor != recipient.advisor:
+        _check_advisor(advisor, recipient.street)
+    need = Need(
+        recipient=recipient,
+        category=category,
+        description=(description or "").strip(),
+        source=source,
+        found_on=found_on,
+        urgency=urgency,
+        advisor=advisor,
+    )
+    need.full_clean(exclude=["need_number"])
+    need.save()
+    ensure_still_visible(need, actor)
+    return need
+
+
+@transaction.atomic
+def change_need_status(*, actor, need, status, on=None, outcome=""):
+    """Move a need along 待评估 → 待对接 → 已对接 → 已解决 / 无法解决 (with a reason)."""
+    _require(actor, WORKERS, _("您的账号不能处理需求。"))
+    _visible(Need.objects, actor, need)
+    status = NeedStatus(status)
+    if status not in NEED_TRANSITIONS[NeedStatus(need.status)]:
+        raise ValidationError(
+            {
+                "status": _("需求不能从“%(from)s”变为“%(to)s”。")
+                % {"from": need.get_status_display(), "to": status.label}
+            }
+        )
+    closing = status in (NeedStatus.RESOLVED, NeedStatus.UNRESOLVABLE)
+    _apply(
+        need,
+        {
+            "status": status,
+            "closed_on": (on or timezone.localdate()) if closing else None,
+            "outcome": (outcome or "").strip() or need.outcome,
+        },
+        exclude=["need_number"],
+    )
+    need.save()
+    return need
+
+
+@transaction.atomic
+def link_resource(*, actor, need, resource, on=None):
+    """Link a resource to a need (资源对接); a need waiting for one becomes 已对接."""
+    _require(actor, WORKERS, _("您的账号不能对接资源。"))
+    _visible(Need.objects, actor, need)
+    _visible(Resource.objects, actor, resource)
+    if not need.is_open:
+        raise ValidationError(_("该需求已办结,不能再对接资源。"))
+    on = on or timezone.localdate()
+    if not Resource.objects.filter(pk=resource.pk).valid_on(on).exists():
+        raise ValidationError({"resource": _("该资源不在有效期内。")})
+    if not in_street_list(resource, need.recipient.street):
+        raise ValidationError({"resource": _("该资源不在本街镇的资源清单中。")})
+    link, created = NeedResource.objects.get_or_create(
+        need=need, resource=resource, defaults={"linked_on": on}
+    )
+    if not created:
+        raise ValidationError({"resource": _("该资源已对接过这项需求。")})
+    if need.status in (NeedStatus.TO_ASSESS, NeedStatus.TO_LINK):
+        need.status = NeedStatus.LINKED
+        need.save(update_fields=["status", "updated_at"])
+    else:
+        Need.objects.filter(pk=need.pk).update(updated_at=timezone.now())
+    return link
+
+
+# Checklist 3: resources -----------------------------------------------------------------------
+
+RESOURCE_FIELDS = (
+    "name",
+    "resource_type",
+    "provider",
+    "contact",
+    "offers",
+    "eligibility",
+    "capacity",
+    "valid_from",
+    "valid_to",
+    "legal_basis",
+)
+
+
+def in_street_list(resource, street):
+    """Whether `resource` is in `street`'s resource list: its own, or district-wide."""
+    if resource.area_level == AreaLevel.DISTRICT:
+        return resource.district_id == street.district_id
+    return resource.street_id == street.pk
+
+
+def street_list_q(street):
+    """The resources of `street`'s resource list, as a filter (see `in_street_list`)."""
+    return Q(street=street.pk) | Q(area_level=AreaLevel.DISTRICT, district=street.district_id)
+
+
+def _resource_area(actor, area_level, street, committee):
+    if area_level == AreaLevel.DISTRICT:
+        if not actor.is_bureau:
+            raise PermissionDenied(_("全区资源由区民政局维护。"))
+        return None, None
+    if street is None and committee is not None:
+        street = committee.street
+    if street is None:
+        raise ValidationError({"street": _("请选择街镇。")})
+    _visible(Street.objects, actor, street)
+    if committee is not None:
+        _visible(Committee.objects, actor, committee)
+    return street, committee
+
+
+@transaction.atomic
+def create_resource(*, actor, area_level, street=None, committee=None, **fields):
+    """Add a resource to the list: district-wide (bureau) or of a street or committee."""
+    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以维护资源清单。"))
+    unknown = sorted(set(fields) - set(RESOURCE_FIELDS))
+    if unknown:
+        raise TypeError(f"create_resource() got unexpected fields {', '.join(unknown)}")
+    street, committee = _resource_area(actor, area_level, street, committee)
+    district = street.district if street else actor.district
+    resource = Resource(
+        area_level=area_level, district=district, street=street, committee=committee, **fields
+    )
+    resource.full_clean(exclude=["resource_number"])
+    resource.save()
+    ensure_still_visible(resource, actor)
+    return resource
+
+
+@transaction.atomic
+def update_resource(*, actor, resource, **changes):
+    """Change a resource; a street manager changes only their street's own resources."""
+    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以维护资源清单。"))
+    _visible(Resource.objects, actor, resource)
+    if resource.area_level == AreaLevel.DISTRICT and not actor.is_bureau:
+        raise PermissionDenied(_("全区资源由区民政局维护。"))
+    unknown = sorted(set(changes) - set(RESOURCE_FIELDS))
+    if unknown:
+        raise TypeError(f"update_resource() cannot change {', '.join(unknown)}")
+    _apply(resource, changes, exclude=["resource_number"])
+    resource.save()
+    ensure_still_visible(resource, actor)
+    return resource
+
+
+# Checklist 4: services ------------------------------------------------------------------------
+
+SERVICE_FIELDS = ("head_count", "outcome", "need", "resource", "step")
+
+
+@transaction.atomic
+def record_service(*, actor, date, advisor, station, item, task, content, recipient=None, **fields):
+    """Record a service delivered by `advisor` at `station` (to `recipient`, or to a group).
+
+    An advisor login records its own services at the stations it serves.
+    """
+    _require(actor, WORKERS, _("您的账号不能登记服务。"))
+    unknown = sorted(set(fields) - set(SERVICE_FIELDS))
+    if unknown:
+        raise TypeError(f"record_service() got unexpected fields {', '.join(unknown)}")
+    _visible(Station.objects, actor, station)
+    _visible(Advisor.objects, actor, advisor)
+    if actor.is_advisor:
+        own = getattr(actor, "advisor_profile", None)
+        if own is None or own.pk != advisor.pk:
+            raise PermissionDenied(_("顾问只能登记本人提供的服务。"))
+    if recipient is not None:
+        _visible(Recipient.objects, actor, recipient)
+    for name, queryset in (("need", Need.objects), ("resource", Resource.objects)):
+        if fields.get(name) is not None:
+            _visible(queryset, actor, fields[name])
+    if not advisor.is_active_on(date):
+        raise ValidationError(
+            {
+                "advisor": _("%(name)s 在 %(date)s 不是在岗顾问。")
+                % {"name": advisor.name, "date": date}
+            }
+        )
+    if not advisor.station_links.filter(station=station).exists():
+        raise ValidationError({"station": _("%(name)s 不在该站点服务。") % {"name": advisor.name}})
+    resource = fields.get("resource")
+    if resource is not None and station.street_id and not in_street_list(resource, station.street):
+        raise ValidationError({"resource": _("该资源不在本街镇的资源清单中。")})
+    service = ServiceRecord(
+        date=date,
+        advisor=advisor,
+        station=station,
+        recipient=recipient,
+        item=item,
+        task=task,
+        content=(content or "").strip(),
+        recorded_by=actor,
+        **fields,
+    )
+    service.full_clean(exclude=["record_number"])
+    service.save()
+    if recipient is not None:
+        Recipient.objects.filter(pk=recipient.pk).update(updated_at=timezone.now())
+    ensure_still_visible(service, actor)
+    return service
+
+
+def furthest_step(services):
+    """The furthest step of the service process reached among `services` (None for none)."""
+    steps = [service.step for service in services]
+    return max(steps, default=None)
+
+
+# Service evaluation ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_evaluation(*, actor, rating, service=None, station=None, comment=""):
+    """Staff enter the served person's rating of a service (or of a station)."""
+    _require(actor, WORKERS, _("您的账号不能录入服务评议。"))
+    if service is not None:
+        _visible(ServiceRecord.objects, actor, service)
+        station = service.station
+    if station is None:
+        raise ValidationError({"station": _("请选择服务站点或服务记录。")})
+    _visible(Station.objects, actor, station)
+    evaluation = Evaluation(
+        station=station,
+        service=service,
+        rating=rating,
+        comment=(comment or "").strip(),
+        source=EvaluationSource.STAFF,
+        entered_by=actor,
+    )
+    evaluation.full_clean()
+    evaluation.save()
+    return evaluation
+
+
+@transaction.atomic
+def public_evaluation(*, station, rating, comment=""):
+    """A rating from the public page: no login, nothing personal beyond the comment."""
+    evaluation = Evaluation(
+        station=station,
+        rating=rating,
+        comment=(comment or "").strip(),
+        source=EvaluationSource.PUBLIC,
+    )
+    evaluation.full_clean()
+    evaluation.save()
+    return evaluation
+
+
+# List reviews (C10) ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_review(*, actor, street, checklist, reviewed_on=None, note=""):
+    """A street manager's 复核 of a list that had no change (counts for C10).
+
+    Dated today by default; a date in the current month up to today is accepted, an
+    earlier one is refused, so that a review cannot mend a past period afterwards.
+    """
+    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以记录清单复核。"))
+    _visible(Street.objects, actor, street)
+    today = timezone.localdate()
+    reviewed_on = reviewed_on or today
+    if reviewed_on > today:
+        raise ValidationError({"reviewed_on": _("复核日期不能晚于今天。")})
+    if reviewed_on < today.replace(day=1):
+        raise ValidationError({"reviewed_on": _("只能记录本月的复核,不能补记以前月份的复核。")})
+    review = ChecklistReview(
+        street=street, checklist=checklist, reviewed_on=reviewed_on, by=actor, note=note.strip()
+    )
+    review.full_clean()
+    review.save()
+    ensure_still_visible(review, actor)
+    return review

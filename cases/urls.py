@@ -1,0 +1,34 @@
+from django.urls import path
+
+from cases.views import checklists, evaluations, recipients
+
+app_name = "cases"
+
+urlpatterns = [
+    # People in hardship and their files (cases.views.recipients).
+    path("", recipients.recipient_list, name="recipients"),
+    path("new/", recipients.recipient_create, name="recipient_create"),
+    path("handover/", recipients.handover, name="handover"),
+    path("<int:pk>/", recipients.recipient_detail, name="recipient_detail"),
+    path("<int:pk>/edit/", recipients.recipient_edit, name="recipient_edit"),
+    path("<int:pk>/current/start/", recipients.current_start, name="current_start"),
+    path("<int:pk>/current/end/", recipients.current_end, name="current_end"),
+    path("<int:pk>/exit/", recipients.recipient_exit, name="recipient_exit"),
+    # The four checklists and their rows (cases.views.checklists).
+    path("checklists/", checklists.checklists, name="checklists"),
+    path("checklists/<str:code>/", checklists.street_checklists, name="street_checklists"),
+    path("checklists/<str:code>/review/", checklists.checklist_review, name="checklist_review"),
+    path("<int:pk>/needs/new/", checklists.need_create, name="need_create"),
+    path("needs/", checklists.need_list, name="needs"),
+    path("needs/<int:pk>/", checklists.need_detail, name="need_detail"),
+    path("resources/", checklists.resource_list, name="resources"),
+    path("resources/new/", checklists.resource_create, name="resource_create"),
+    path("resources/<int:pk>/", checklists.resource_detail, name="resource_detail"),
+    path("resources/<int:pk>/edit/", checklists.resource_edit, name="resource_edit"),
+    path("services/", checklists.service_list, name="services"),
+    path("services/new/", checklists.service_create, name="service_create"),
+    path("services/<int:pk>/", checklists.service_detail, name="service_detail"),
+    # Service evaluation: staff pages (cases.views.evaluations).
+    path("satisfaction/", evaluations.satisfaction, name="satisfaction"),
+    path("stations/<int:pk>/evaluation-qr/", evaluations.evaluation_qr, name="evaluation_qr"),
+]
