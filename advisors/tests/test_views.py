@@ -271,6 +271,23 @@ def test_district_training_is_shared_with_streets(client, world):
     assert client.get(reverse("advisors:training_detail", args=[training.pk])).status_code == 200
 
 
+def test_scores_and_remarks_show_on_the_training_and_on_the_advisor(client, world):
+    from decimal import Decimal
+
+    advisor = make_advisor(world["street_a"], name="成绩顾问")
+    training = make_training(street=world["street_a"], date=datetime.date.today(), title="考核培训")
+    TrainingAttendance.objects.create(
+        training=training, advisor=advisor, attended=True, score=Decimal("92.5"), remark="结业"
+    )
+    client.force_login(world["manager_a"])
+    for url in (
+        reverse("advisors:training_detail", args=[training.pk]),
+        reverse("advisors:detail", args=[advisor.pk]),
+    ):
+        body = client.get(url).content.decode()
+        assert "成绩" in body and "92.5" in body and "结业" in body
+
+
 def _bulk_advisors(world, count):
     start = Advisor.objects.count()
     advisors = Advisor.objects.bulk_create(
