@@ -16,7 +16,7 @@ from advisors.models import Advisor
 from cases.choices import Gender, HardshipLevel, RecipientStatus
 from cases.models import AssistanceCategory, KeyGroup
 from changning_aid.sensitive.fields import IdNumberFormField
-from stations.models import Committee
+from stations.models import Committee, Street
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -80,6 +80,9 @@ class RecipientFilterForm(forms.Form):
         # Initials: wxy finds 王秀英; a 多音字 by each of its readings (曾: zeng and ceng).
         widget=forms.TextInput(attrs={"placeholder": _("如 王秀英、wxy 或 123X")}),
     )
+    street = ScopedChoiceField(
+        label=_("街镇"), queryset=Street.objects.none(), required=False, empty_label=_("全部")
+    )
     committee = ScopedChoiceField(
         label=_("居委"), queryset=Committee.objects.none(), required=False, empty_label=_("全部")
     )
@@ -106,6 +109,10 @@ class RecipientFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        if _sees_several_streets(user):
+            self.fields["street"].queryset = Street.objects.visible_to(user).order_by("code")
+        else:
+            del self.fields["street"]
         self.fields["committee"].queryset = (
             Committee.objects.visible_to(user).select_related("street").order_by("code")
         )

@@ -110,6 +110,8 @@ def filter_recipients(recipients, data, today):
     """The people matching the list's filters (`RecipientFilterForm.cleaned_data`)."""
     if data["q"].strip():
         recipients = recipients.filter(search_q(data["q"]))
+    if data.get("street"):
+        recipients = recipients.filter(street=data["street"])
     if data["committee"]:
         recipients = recipients.filter(committee=data["committee"])
     if data["category"]:

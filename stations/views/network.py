@@ -202,6 +202,7 @@ def street_detail(request, code):
         "stations/street_detail.html",
         {
             "street": street,
+            "unassigned_count": _unassigned_count(user, street, today),
             "street_station": street_station,
             "professional_points": [s for s in stations if s.kind == StationKind.PROFESSIONAL],
             "committee_rows": listed,
@@ -234,6 +235,17 @@ def street_detail(request, code):
             "can_edit": can_keep_station(user),
         },
     )
+
+
+def _unassigned_count(user, street, today):
+    """How many current recipients of the street have no active responsible advisor (keepers)."""
+    if not (user.is_bureau or user.is_street_manager):
+        return 0
+    from cases.models import Recipient
+    from cases.services import unassigned_current
+
+    people = Recipient.objects.visible_to(user).filter(street=street)
+    return unassigned_current(people, today).count()
 
 
 def _committee_rows(committees, today):
