@@ -37,6 +37,7 @@ from accounts.forms import (
     scoped_stations,
 )
 from accounts.models import User
+from changning_aid.pages import add_service_errors, forbidden
 
 ACCOUNTS_PER_PAGE = 50
 TEMPORARY_PASSWORD_SESSION_KEY = "accounts_temporary_password"
@@ -61,27 +62,8 @@ def _managed_account_or_404(request, pk):
         else:
             message = _("您可以查看该账号,但无权管理。")
         back_url = reverse("accounts:detail", args=[account.pk])
-        return account, _forbidden(request, message, back_url=back_url)
+        return account, forbidden(request, message, back_url=back_url)
     return account, None
-
-
-def _forbidden(request, message, *, back_url=None):
-    return render(
-        request,
-        "stations/forbidden.html",
-        {"message": message, "back_url": back_url},
-        status=403,
-    )
-
-
-def _add_errors(form, error):
-    """Put a service's `ValidationError` on the form's fields (or above them)."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            field = "password1" if field == "password" else field
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _show_temporary_password(request, account, password, *, created):
@@ -170,7 +152,7 @@ def account_create(request):
                 actor=user, password=password, **form.account_fields()
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, renamed={"password": "password1"})
         else:
             if generated:
                 return _show_temporary_password(request, account, password, created=True)
@@ -200,7 +182,7 @@ def account_edit(request, pk):
                 stations=form.cleaned_data.get("stations"),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, renamed={"password": "password1"})
         else:
             messages.success(request, _("账号信息已保存。"))
             return redirect("accounts:detail", pk=account.pk)
@@ -224,7 +206,7 @@ def account_reset_password(request, pk):
                 password=typed,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, renamed={"password": "password1"})
         else:
             if typed is None:
                 return _show_temporary_password(request, account, password, created=False)

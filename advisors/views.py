@@ -45,6 +45,7 @@ from advisors.models import (
     active_q,
 )
 from changning_aid import exports
+from changning_aid.pages import add_service_errors, forbidden
 from changning_aid.pinyin import initials_q
 from changning_aid.scoping import scoped_get_or_404
 from changning_aid.uploads import discard_upload, pending_upload, store_upload
@@ -60,24 +61,6 @@ def can_keep(user):
 def can_view(user):
     """Who sees the advisor pages: keepers and advisors; nobody without personal data scope."""
     return can_keep(user) or user.is_advisor
-
-
-def _forbidden(request, message, *, back_url=None):
-    return render(
-        request,
-        "stations/forbidden.html",
-        {"message": message, "back_url": back_url},
-        status=403,
-    )
-
-
-def _add_errors(form, error):
-    """Put a service's ValidationError on the form (field errors where the form has them)."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _roster_queryset(user):
@@ -137,7 +120,7 @@ def roster(request):
     """人员清单: the advisors of the user's scope, filtered, searched, paginated."""
     user = request.user
     if not can_view(user):
-        return _forbidden(request, _("您的账号无权查看社区救助顾问。"))
+        return forbidden(request, _("您的账号无权查看社区救助顾问。"))
     advisors = _roster_queryset(user)
     form = AdvisorFilterForm(request.GET or None, user=user)
     filtered = False
@@ -224,7 +207,7 @@ def _save_advisor(form, user, advisor=None):
 def _advisor_form(request, advisor=None):
     user = request.user
     if not can_keep(user):
-        return _forbidden(
+        return forbidden(
             request,
             _("只有街镇管理员和区民政局可以登记或修改顾问信息。"),
             back_url=reverse("advisors:detail", args=[advisor.pk]) if advisor else None,
@@ -234,7 +217,7 @@ def _advisor_form(request, advisor=None):
         try:
             saved = _save_advisor(form, user, advisor)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("无权操作。"))
         else:
@@ -267,14 +250,14 @@ def _action(request, pk, run, success, form_class=None, prefix=None, form_key=No
         try:
             run(advisor, form.cleaned_data if form else {})
         except PermissionDenied as error:
-            return _forbidden(
+            return forbidden(
                 request, str(error), back_url=reverse("advisors:detail", args=[advisor.pk])
             )
         except ValidationError as error:
             if form is None:
                 messages.error(request, " ".join(error.messages))
                 return redirect("advisors:detail", pk=advisor.pk)
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, success)
             return redirect("advisors:detail", pk=advisor.pk)
@@ -354,7 +337,7 @@ def advisor_leave(request, pk):
 def filing_queue(request):
     """The bureau's queue: submitted advisors waiting to be filed."""
     if not request.user.is_bureau:
-        return _forbidden(request, _("只有区民政局可以查看待备案队列。"))
+        return forbidden(request, _("只有区民政局可以查看待备案队列。"))
     advisors = (
         _roster_queryset(request.user)
         .filter(filing_status=FilingStatus.PENDING, filing_submitted_at__isnull=False)
@@ -367,7 +350,7 @@ def filing_queue(request):
 def training_list(request):
     """This year's trainings of the user's scope (district trainings shared with streets)."""
     if not can_view(request.user):
-        return _forbidden(request, _("您的账号无权查看顾问培训。"))
+        return forbidden(request, _("您的账号无权查看顾问培训。"))
     year = timezone.localdate().year
     trainings = (
         Training.objects.visible_to(request.user)
@@ -387,7 +370,7 @@ def training_create(request):
     """登记培训."""
     user = request.user
     if not can_keep(user):
-        return _forbidden(request, _("只有街镇管理员和区民政局可以登记培训。"))
+        return forbidden(request, _("只有街镇管理员和区民政局可以登记培训。"))
     form = TrainingForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -403,7 +386,7 @@ def training_create(request):
                 place=data["place"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("培训已登记,请登记出勤。"))
             return redirect("advisors:training_detail", pk=training.pk)
@@ -435,14 +418,14 @@ def training_detail(request, pk):
                     remark=data["remark"],
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("出勤已登记。"))
                 return redirect("advisors:training_detail", pk=training.pk)
         if request.method == "POST" and form.errors:
             messages.error(request, _("出勤未登记:请按提示修改后再提交。"))
     elif request.method == "POST":
-        return _forbidden(request, _("只有街镇管理员和区民政局可以登记出勤。"))
+        return forbidden(request, _("只有街镇管理员和区民政局可以登记出勤。"))
     attendances = (
         TrainingAttendance.objects.visible_to(user)
         .filter(training=training)
@@ -492,7 +475,7 @@ def roster_import_template(request):
     """The empty roster template (headers, how to fill it in, the station codes)."""
     user = request.user
     if not can_keep(user):
-        return _forbidden(request, _("只有街镇管理员和区民政局可以导入人员清单。"))
+        return forbidden(request, _("只有街镇管理员和区民政局可以导入人员清单。"))
     response = HttpResponse(
         roster_io.template_workbook(user), content_type=exports.CONTENT_TYPES[exports.XLSX]
     )
@@ -507,7 +490,7 @@ def roster_import(request):
     """Choose a roster file; it is kept for its preview, and nothing is written yet."""
     user = request.user
     if not can_keep(user):
-        return _forbidden(request, _("只有街镇管理员和区民政局可以导入人员清单。"))
+        return forbidden(request, _("只有街镇管理员和区民政局可以导入人员清单。"))
     if request.method == "POST":
         form = RosterImportForm(request.POST, request.FILES)
         if form.is_valid():

@@ -22,27 +22,10 @@ from advisors import services
 from advisors.models import Volunteer
 from advisors.views import can_keep, can_view
 from advisors.volunteer_forms import EndServiceForm, VolunteerFilterForm, VolunteerForm
+from changning_aid.pages import add_service_errors, forbidden
 from changning_aid.scoping import scoped_get_or_404
 
 PER_PAGE = 50
-
-
-def _forbidden(request, message, *, back_url=None):
-    return render(
-        request,
-        "stations/forbidden.html",
-        {"message": message, "back_url": back_url},
-        status=403,
-    )
-
-
-def _add_errors(form, error):
-    """Put a service's ValidationError on the form (field errors where the form has them)."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _get_volunteer(request, pk):
@@ -60,7 +43,7 @@ def volunteer_list(request):
     """社区志愿者: the volunteers of the user's scope, filtered, searched, paginated."""
     user = request.user
     if not can_view(user):
-        return _forbidden(request, _("您的账号无权查看社区志愿者。"))
+        return forbidden(request, _("您的账号无权查看社区志愿者。"))
     today = timezone.localdate()
     volunteers = Volunteer.objects.visible_to(user).select_related("street", "station")
     form = VolunteerFilterForm(request.GET or None, user=user)
@@ -118,7 +101,7 @@ def _volunteer_form(request, volunteer=None):
         else reverse("advisors:volunteers:list")
     )
     if not can_keep(user):
-        return _forbidden(
+        return forbidden(
             request, _("只有街镇管理员和区民政局可以登记或修改志愿者信息。"), back_url=back_url
         )
     form = VolunteerForm(request.POST or None, user=user, volunteer=volunteer)
@@ -132,7 +115,7 @@ def _volunteer_form(request, volunteer=None):
             else:
                 saved = services.update_volunteer(actor=user, volunteer=volunteer, **fields)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("无权操作。"))
         else:
@@ -166,7 +149,7 @@ def volunteer_end(request, pk):
         return redirect("advisors:volunteers:detail", pk=volunteer.pk)
     back_url = reverse("advisors:volunteers:detail", args=[volunteer.pk])
     if not can_keep(request.user):
-        return _forbidden(
+        return forbidden(
             request, _("只有街镇管理员和区民政局可以办理志愿者结束服务。"), back_url=back_url
         )
     form = EndServiceForm(request.POST, prefix="end")
@@ -176,9 +159,9 @@ def volunteer_end(request, pk):
                 actor=request.user, volunteer=volunteer, active_to=form.cleaned_data["active_to"]
             )
         except PermissionDenied as error:
-            return _forbidden(request, str(error), back_url=back_url)
+            return forbidden(request, str(error), back_url=back_url)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("已办理结束服务。"))
             return redirect("advisors:volunteers:detail", pk=volunteer.pk)

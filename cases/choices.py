@@ -3,10 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Gender(models.TextChoices):
-    MALE = "male", _("男")
-    FEMALE = "female", _("女")
+# One list of genders for the advisors and the people they serve.
+from advisors.choices import Gender as Gender
 
 
 class HardshipLevel(models.TextChoices):

@@ -50,6 +50,7 @@ from cases.models import (
     Resource,
     ServiceRecord,
 )
+from changning_aid.pages import add_service_errors, forbidden
 from changning_aid.pinyin import initials_q
 from changning_aid.scoping import scoped_get_or_404
 from stations.models import Street
@@ -67,24 +68,6 @@ def can_keep(user):
 def can_work(user):
     """Who works on needs and services: keepers and advisors (each within their scope)."""
     return can_keep(user) or user.is_advisor
-
-
-def _forbidden(request, message, *, back_url=None):
-    return render(
-        request,
-        "stations/forbidden.html",
-        {"message": message, "back_url": back_url},
-        status=403,
-    )
-
-
-def _add_errors(form, error):
-    """Put a service's ValidationError on the form (field errors where the form has them)."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _filtered(form):
@@ -130,7 +113,7 @@ def checklists(request):
     if user.is_advisor:
         return render(request, "cases/checklists_advisor.html")
     if not user.is_bureau:
-        return _forbidden(request, _("您的账号无权查看四项清单。"))
+        return forbidden(request, _("您的账号无权查看四项清单。"))
     first, last = current_month()
     streets = with_summaries(Street.objects.visible_to(user).select_related("district"))
     upkeep = checklist_upkeep(streets, first, last)
@@ -174,7 +157,7 @@ def street_checklists(request, code):
     user = request.user
     street = scoped_get_or_404(Street.objects.all(), user, code=code)
     if not can_keep(user):
-        return _forbidden(request, _("四项清单由街镇管理员和区民政局维护。"))
+        return forbidden(request, _("四项清单由街镇管理员和区民政局维护。"))
     first, last = current_month()
     streets = with_summaries(Street.objects.filter(pk=street.pk).select_related("district"))
     upkeep = checklist_upkeep(streets, first, last)
@@ -220,7 +203,7 @@ def checklist_review(request, code):
     if request.method != "POST":
         return redirect(back)
     if not can_keep(user):
-        return _forbidden(request, _("只有街镇管理员或区民政局可以记录清单复核。"), back_url=back)
+        return forbidden(request, _("只有街镇管理员或区民政局可以记录清单复核。"), back_url=back)
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("复核未记录:请选择要复核的清单。"))
@@ -231,7 +214,7 @@ def checklist_review(request, code):
             actor=user, street=street, checklist=checklist, note=form.cleaned_data["note"]
         )
     except PermissionDenied as error:
-        return _forbidden(request, str(error), back_url=back)
+        return forbidden(request, str(error), back_url=back)
     except ValidationError as error:
         messages.error(request, _("复核未记录:%s") % " ".join(error.messages))
         return redirect(back)
@@ -265,7 +248,7 @@ def need_list(request):
     """困难人员需求清单: the needs of the user's scope, filtered, searched, paginated."""
     user = request.user
     if not can_work(user):
-        return _forbidden(request, _("您的账号无权查看需求清单。"))
+        return forbidden(request, _("您的账号无权查看需求清单。"))
     needs = Need.objects.visible_to(user).select_related(
         "recipient", "recipient__committee", "recipient__street", "advisor"
     )
@@ -293,7 +276,7 @@ def need_create(request, pk):
     )
     back = reverse("cases:recipient_detail", args=[recipient.pk])
     if not can_work(user):
-        return _forbidden(request, _("您的账号不能登记需求。"), back_url=back)
+        return forbidden(request, _("您的账号不能登记需求。"), back_url=back)
     form = NeedForm(request.POST or None, user=user, recipient=recipient)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -309,7 +292,7 @@ def need_create(request, pk):
                 advisor=data["advisor"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("无权操作。"))
         else:
@@ -369,7 +352,7 @@ def need_detail(request, pk):
         return _need_detail(request, need)
     back = reverse("cases:need_detail", args=[need.pk])
     if not can_work(user):
-        return _forbidden(request, _("您的账号不能处理需求。"), back_url=back)
+        return forbidden(request, _("您的账号不能处理需求。"), back_url=back)
     action = request.POST.get("action")
     if action == "link":
         form = LinkResourceForm(request.POST, user=user, need=need, prefix="link")
@@ -389,9 +372,9 @@ def need_detail(request, pk):
         try:
             run(form.cleaned_data)
         except PermissionDenied as error:
-            return _forbidden(request, str(error), back_url=back)
+            return forbidden(request, str(error), back_url=back)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, success)
             return redirect(back)
@@ -431,7 +414,7 @@ def resource_list(request):
     """社会救助资源清单: the user's resources (their street's and the district's)."""
     user = request.user
     if not can_work(user):
-        return _forbidden(request, _("您的账号无权查看资源清单。"))
+        return forbidden(request, _("您的账号无权查看资源清单。"))
     today = timezone.localdate()
     resources = Resource.objects.visible_to(user).select_related("street", "committee")
     form = ResourceFilterForm(request.GET or None, user=user)
@@ -462,7 +445,7 @@ def resource_create(request):
     """登记资源: district-wide (bureau) or of a street or committee."""
     user = request.user
     if not can_keep(user):
-        return _forbidden(
+        return forbidden(
             request,
             _("资源清单由街镇管理员和区民政局维护。"),
             back_url=reverse("cases:resources"),
@@ -482,7 +465,7 @@ def resource_create(request):
                 **_resource_data(form),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("无权操作。"))
         else:
@@ -510,13 +493,13 @@ def resource_edit(request, pk):
             if resource.area_level == AreaLevel.DISTRICT and can_keep(user)
             else _("资源清单由街镇管理员和区民政局维护。")
         )
-        return _forbidden(request, message, back_url=back)
+        return forbidden(request, message, back_url=back)
     form = ResourceForm(request.POST or None, instance=resource, user=user, area=False)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_resource(actor=user, resource=resource, **_resource_data(form))
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("无权操作。"))
         else:
@@ -592,7 +575,7 @@ def service_list(request):
     """
     user = request.user
     if not can_work(user):
-        return _forbidden(request, _("您的账号无权查看服务清单。"))
+        return forbidden(request, _("您的账号无权查看服务清单。"))
     records = ServiceRecord.objects.visible_to(user).select_related(
         "advisor", "station", "recipient", "need"
     )
@@ -631,7 +614,7 @@ def service_create(request):
     """登记服务; `?recipient=<pk>` or `?need=<pk>` fills in the person (and the need)."""
     user = request.user
     if not can_work(user):
-        return _forbidden(request, _("您的账号不能登记服务。"))
+        return forbidden(request, _("您的账号不能登记服务。"))
     recipient = need = None
     if request.GET.get("need"):
         need = scoped_get_or_404(
@@ -648,7 +631,7 @@ def service_create(request):
     if user.is_advisor:
         own_advisor = _own_advisor(user)
         if own_advisor is None:
-            return _forbidden(
+            return forbidden(
                 request, _("您的账号尚未关联顾问档案,不能登记服务。请联系街镇管理员。")
             )
     initial = {}
@@ -680,7 +663,7 @@ def service_create(request):
                 step=data["step"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("无权操作。"))
         else:
@@ -720,7 +703,7 @@ def service_detail(request, pk):
     form = EvaluationForm(request.POST or None, prefix="evaluation")
     if request.method == "POST":
         if not can_work(user):
-            return _forbidden(request, _("您的账号不能录入服务评议。"), back_url=back)
+            return forbidden(request, _("您的账号不能录入服务评议。"), back_url=back)
         if form.is_valid():
             try:
                 services.record_evaluation(
@@ -730,9 +713,9 @@ def service_detail(request, pk):
                     comment=form.cleaned_data["comment"],
                 )
             except PermissionDenied as error:
-                return _forbidden(request, str(error), back_url=back)
+                return forbidden(request, str(error), back_url=back)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("服务评议已录入。"))
                 return redirect(back)

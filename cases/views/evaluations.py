@@ -33,6 +33,7 @@ from cases import services, throttle
 from cases.choices import Rating
 from cases.evaluation_forms import PeriodForm, PublicEvaluationForm, mask_id_numbers
 from cases.models import Evaluation
+from changning_aid.pages import forbidden
 from changning_aid.scoping import scoped_get_or_404
 from stations.choices import StationKind, StationStatus
 from stations.models import Station, Street
@@ -46,10 +47,6 @@ KIND_ORDER = {
     StationKind.COMMITTEE: 2,
     StationKind.PROFESSIONAL: 3,
 }
-
-
-def _forbidden(request, message):
-    return render(request, "stations/forbidden.html", {"message": message}, status=403)
 
 
 # The public page ------------------------------------------------------------------------------
@@ -147,7 +144,7 @@ def evaluation_qr(request, pk):
     """The printable QR code poster of a station's public evaluation page (A4, or ?size=a5)."""
     user = request.user
     if not (user.is_bureau or user.is_street_manager or user.is_advisor):
-        return _forbidden(request, _("您的账号不能打印站点的服务评议二维码。"))
+        return forbidden(request, _("您的账号不能打印站点的服务评议二维码。"))
     station = scoped_get_or_404(
         Station.objects.select_related("district", "street", "committee"), user, pk=pk
     )
@@ -208,7 +205,7 @@ def satisfaction(request):
     """服务满意率 for a period: the district per street (bureau), a street per station."""
     user = request.user
     if not (user.is_bureau or user.is_street_manager):
-        return _forbidden(request, _("只有区民政局和街镇管理员可以查看服务满意率。"))
+        return forbidden(request, _("只有区民政局和街镇管理员可以查看服务满意率。"))
 
     form = PeriodForm(request.GET or None)
     period = figures.current_month()

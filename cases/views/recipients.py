@@ -43,6 +43,7 @@ from cases.models import (
     RecipientKeyGroup,
     ServiceRecord,
 )
+from changning_aid.pages import add_service_errors, forbidden
 from changning_aid.pinyin import initials_q
 from changning_aid.scoping import scoped_get_or_404
 from changning_aid.sensitive.idnumbers import normalize_id_number
@@ -60,24 +61,6 @@ def can_keep(user):
 def can_view(user):
     """Who sees people in hardship: keepers and advisors (each within their scope)."""
     return can_keep(user) or user.is_advisor
-
-
-def _forbidden(request, message, *, back_url=None):
-    return render(
-        request,
-        "stations/forbidden.html",
-        {"message": message, "back_url": back_url},
-        status=403,
-    )
-
-
-def _add_errors(form, error):
-    """Put a service's ValidationError on the form (field errors where the form has them)."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _current_today(today):
@@ -145,7 +128,7 @@ def recipient_list(request):
     """困难人员: the people of the user's scope, filtered, searched, paginated."""
     user = request.user
     if not can_view(user):
-        return _forbidden(request, _("您的账号无权查看困难人员。"))
+        return forbidden(request, _("您的账号无权查看困难人员。"))
     today = timezone.localdate()
     visible = Recipient.objects.visible_to(user)
     recipients = (
@@ -199,7 +182,7 @@ def recipient_create(request):
     """登记困难人员: one person, one record; a known ID number points at the existing file."""
     user = request.user
     if not can_view(user):
-        return _forbidden(request, _("您的账号不能登记困难人员。"))
+        return forbidden(request, _("您的账号不能登记困难人员。"))
     form = RecipientForm(request.POST or None, user=user)
     existing = None
     if request.method == "POST" and form.is_valid():
@@ -223,7 +206,7 @@ def recipient_create(request):
         except services.DuplicateRecipient as error:
             existing = _duplicate(form, error)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("无权操作。"))
         except Http404:
@@ -279,7 +262,7 @@ def recipient_edit(request, pk):
         except services.DuplicateRecipient as error:
             existing = _duplicate(form, error)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error) or _("无权操作。"))
         except Http404:
@@ -452,9 +435,9 @@ def _action(request, pk, run, success, form_class, prefix, form_key):
         try:
             run(recipient, form.cleaned_data)
         except PermissionDenied as error:
-            return _forbidden(request, str(error), back_url=recipient.get_absolute_url())
+            return forbidden(request, str(error), back_url=recipient.get_absolute_url())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, success)
             return redirect(recipient)
@@ -538,7 +521,7 @@ def handover(request):
     """
     user = request.user
     if not can_keep(user):
-        return _forbidden(request, _("只有街镇管理员和区民政局可以办理移交。"))
+        return forbidden(request, _("只有街镇管理员和区民政局可以办理移交。"))
     today = timezone.localdate()
     preview = None
     if request.method == "POST":
@@ -548,9 +531,9 @@ def handover(request):
             try:
                 moved = services.hand_over(actor=user, from_advisor=leaving, to_advisor=taking)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             except PermissionDenied as error:
-                return _forbidden(request, str(error))
+                return forbidden(request, str(error))
             else:
                 messages.success(
                     request,

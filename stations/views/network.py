@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from advisors.models import AdvisorStation, active_q
+from changning_aid.pages import forbidden
 from changning_aid.scoping import scoped_get_or_404
 from stations import selectors
 from stations.choices import SERVICE_ITEMS, STATION_TASKS, StationKind
@@ -71,16 +72,6 @@ def can_keep_station(user):
     return user.is_bureau or user.is_street_manager
 
 
-def _forbidden(request, message, *, back_url=None):
-    """A 403 page in Chinese for a user who may see a page's object but not change it."""
-    return render(
-        request,
-        "stations/forbidden.html",
-        {"message": message, "back_url": back_url},
-        status=403,
-    )
-
-
 def overview(request):
     """The network of the bureau's district (every district for the system administrator).
 
@@ -95,7 +86,7 @@ def overview(request):
     if user.is_advisor:
         return redirect("stations:my_stations")
     if not (user.is_bureau or user.is_system_admin):
-        return _forbidden(request, _("您的账号无权查看服务网络。"))
+        return forbidden(request, _("您的账号无权查看服务网络。"))
 
     today = timezone.localdate()
     districts, totals = selectors.network_overview(Street.objects.visible_to(user))
@@ -318,7 +309,7 @@ def station_edit(request, pk):
         Station.objects.select_related("district", "street", "committee"), request.user, pk=pk
     )
     if not can_keep_station(request.user):
-        return _forbidden(
+        return forbidden(
             request,
             _("您可以查看该站点,但只有街镇管理员和区民政局可以修改站点信息。"),
             back_url=station.get_absolute_url(),
