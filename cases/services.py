@@ -538,6 +538,29 @@ def link_resource(*, actor, need, resource, on=None):
     return link
 
 
+# What `update_need` may change; the status goes through `change_need_status`.
+NEED_FIELDS = ("category", "description", "source", "found_on", "urgency", "advisor", "outcome")
+
+
+@transaction.atomic
+def update_need(*, actor, need, **changes):
+    """Change a need's details (for the needs list's import); not its person or status."""
+    _require(actor, WORKERS, _("您的账号不能处理需求。"))
+    _visible(Need.objects, actor, need)
+    unknown = sorted(set(changes) - set(NEED_FIELDS))
+    if unknown:
+        raise TypeError(f"update_need() cannot change {', '.join(unknown)}")
+    if "advisor" in changes and changes["advisor"] != need.advisor:
+        _check_advisor(changes["advisor"], need.recipient.street)
+    for name in ("description", "outcome"):
+        if name in changes:
+            changes[name] = (changes[name] or "").strip()
+    _apply(need, changes, exclude=["need_number"])
+    need.save()
+    ensure_still_visible(need, actor)
+    return need
+
+
 # Checklist 3: resources -----------------------------------------------------------------------
 
 RESOURCE_FIELDS = (

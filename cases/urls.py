@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.views import checklists, evaluations, recipients
+from cases.views import checklist_io, checklists, evaluations, recipients
 
 app_name = "cases"
 
@@ -31,4 +31,36 @@ urlpatterns = [
     # Service evaluation: staff pages (cases.views.evaluations).
     path("satisfaction/", evaluations.satisfaction, name="satisfaction"),
     path("stations/<int:pk>/evaluation-qr/", evaluations.evaluation_qr, name="evaluation_qr"),
+    # Checklists 2-4 in and out: export, empty template, import and its preview
+    # (cases.views.checklist_io; one view per action, the list given as `checklist`).
+    *[
+        route
+        for checklist in ("needs", "resources", "services")
+        for route in (
+            path(
+                f"{checklist}/export/",
+                checklist_io.checklist_export,
+                {"checklist": checklist},
+                name=f"{checklist}_export",
+            ),
+            path(
+                f"{checklist}/template/",
+                checklist_io.checklist_template,
+                {"checklist": checklist},
+                name=f"{checklist}_template",
+            ),
+            path(
+                f"{checklist}/import/",
+                checklist_io.checklist_import,
+                {"checklist": checklist},
+                name=f"{checklist}_import",
+            ),
+            path(
+                f"{checklist}/import/<int:pk>/",
+                checklist_io.checklist_import_preview,
+                {"checklist": checklist},
+                name=f"{checklist}_import_preview",
+            ),
+        )
+    ],
 ]

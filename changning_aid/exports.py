@@ -343,6 +343,52 @@ def read_export(content, file_format):
     ]
 
 
+def read_rows(content, file_format, *, key_header=None, search_rows=3):
+    """The header row and the data rows of a file, each numbered as Excel numbers it.
+
+    Returns `(header_line, header, rows)`: `header` the stripped header cells (neutralised
+    cells restored), `rows` a list of `(line, {header: text})` for every row after the
+    header that has a filled cell (empty rows are skipped but keep their numbers). The
+    header row is the first row among the first `search_rows` filled rows that holds
+    `key_header` (the export's banner line and a title line may come before it), or the
+    first filled row after a banner when no key is given. Cells are read as `read_export`
+    reads them. Raises ValueError when there is no header row.
+    """
+    table = _read_xlsx(content) if file_format == XLSX else _read_csv(content)
+    numbered = [
+        (index, row) for index, row in enumerate(table, start=1) if any(c.strip() for c in row)
+    ]
+    if key_header is None:
+        start = 1 if numbered and numbered[0][1][0].startswith(BANNER_LABEL) else 0
+        header_at = start if len(numbered) > start else None
+    else:
+        key_header = str(key_header)
+        header_at = next(
+            (
+                position
+                for position, (_line, row) in enumerate(numbered[:search_rows])
+                if key_header in [unneutralise(cell.strip()) for cell in row]
+            ),
+            None,
+        )
+    if header_at is None:
+        raise ValueError("no header")
+    header_line, header_cells = numbered[header_at]
+    header = [unneutralise(cell.strip()) for cell in header_cells]
+    rows = [
+        (
+            line,
+            {
+                name: unneutralise(cells[index].strip()) if index < len(cells) else ""
+                for index, name in enumerate(header)
+                if name
+            },
+        )
+        for line, cells in numbered[header_at + 1 :]
+    ]
+    return header_line, header, rows
+
+
 def _read_csv(content):
     text = content.decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text, newline="")))

@@ -243,6 +243,11 @@ PARAMETER_VALUES = {
     "cases:evaluation_qr": {"pk": attribute_of(Station, "pk")},
     "public_evaluation:evaluate": {"pk": attribute_of(Station, "pk")},
     "cases:checklist_review": {"code": attribute_of(Street, "code")},
+    # A checklist file kept for its preview is its uploader's alone.
+    **{
+        f"cases:{checklist}_import_preview": {"pk": lambda foreign: 999999}
+        for checklist in ("needs", "resources", "services")
+    },
 }
 
 
