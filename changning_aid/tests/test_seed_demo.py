@@ -5,7 +5,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import User
@@ -18,6 +20,30 @@ from advisors.models import (
     TrainingAttendance,
     Volunteer,
 )
+from cases.choices import (
+    COMMITTEE_POINT_TASKS,
+    OPEN_NEED_STATUSES,
+    STREET_STATION_TASKS,
+    EvaluationSource,
+    NeedStatus,
+    RecipientStatus,
+    ResourceType,
+)
+from cases.models import (
+    ChecklistReview,
+    CurrentPeriod,
+    Evaluation,
+    Need,
+    NeedResource,
+    Recipient,
+    RecipientCategory,
+    RecipientKeyGroup,
+    Resource,
+    ServiceRecord,
+)
+from cases.services import in_street_list, unassigned_current
+from changning_aid import demo_cases
+from changning_aid.sensitive.idnumbers import is_valid_id_number
 from stations.choices import StationKind, StationStatus
 from stations.models import Committee, District, Station, Street
 from supervision.staffing_rules import RULES
@@ -29,6 +55,12 @@ DEMO_PASSWORD = "Changning-2023"
 def debug_on(settings):
     settings.DEBUG = True
     settings.DEMO_PASSWORD = DEMO_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def few_people(monkeypatch):
+    """The full seed's 32,000 people take half a minute: these tests share out a few hundred."""
+    monkeypatch.setattr(demo_cases, "PEOPLE_TOTAL", 600)
 
 
 def seed(*args):
@@ -54,6 +86,16 @@ def snapshot():
         "trainings": list(Training.objects.order_by("pk").values()),
         "attendances": list(TrainingAttendance.objects.order_by("pk").values()),
         "volunteers": list(Volunteer.objects.order_by("pk").values()),
+        "recipients": list(Recipient.objects.order_by("pk").values()),
+        "periods": list(CurrentPeriod.objects.order_by("pk").values()),
+        "recipient_categories": list(RecipientCategory.objects.order_by("pk").values()),
+        "recipient_key_groups": list(RecipientKeyGroup.objects.order_by("pk").values()),
+        "needs": list(Need.objects.order_by("pk").values()),
+        "need_resources": list(NeedResource.objects.order_by("pk").values()),
+        "resources": list(Resource.objects.order_by("pk").values()),
+        "services": list(ServiceRecord.objects.order_by("pk").values()),
+        "evaluations": list(Evaluation.objects.order_by("pk").values()),
+        "reviews": list(ChecklistReview.objects.order_by("pk").values()),
     }
 
 
@@ -443,3 +485,216 @@ def test_each_street_has_a_few_volunteers(full_seed):
     for volunteer in volunteers:
         volunteer.full_clean()
         assert volunteer.phone.isdigit()
+
+
+# ---- People in hardship and the checklists ---------------------------------------------------
+
+
+@pytest.fixture
+def small_seed(db, debug_on):
+    return seed("--small")
+
+
+@pytest.mark.django_db
+def test_people_live_in_every_street_and_committee(small_seed):
+    streets = Street.objects.all()
+    assert set(Recipient.objects.values_list("street", flat=True)) == set(
+        streets.values_list("pk", flat=True)
+    )
+    assert 150 <= Recipient.objects.count() <= 300
+    assert not Committee.objects.filter(recipients__isnull=True).exists()
+    for recipient in Recipient.objects.select_related("committee", "street"):
+        assert recipient.committee.street_id == recipient.street_id
+        assert recipient.file_number.startswith(f"DA{recipient.street.code}")
+        assert len(recipient.file_number) == 2 + 9 + 6
+        assert recipient.address.startswith("长宁区")
+        assert recipient.name_initials
+    assert "单" in "".join(Recipient.objects.values_list("name", flat=True)) or "曾" in "".join(
+        Recipient.objects.values_list("name", flat=True)
+    )
+    assert Recipient.objects.filter(phone="").exists()
+    assert Recipient.objects.exclude(phone="").exists()
+
+
+@pytest.mark.django_db
+def test_id_numbers_are_valid_unique_encrypted_and_match_the_gender(small_seed):
+    numbers = []
+    for recipient in Recipient.objects.all():
+        number = recipient.id_number.reveal()
+        assert is_valid_id_number(number), number
+        assert number[:6] in {code for code, _weight in demo_cases.AREA_CODES}
+        assert (recipient.gender == "male") == (int(number[16]) % 2 == 1)
+        assert recipient.id_tail == number[-4:]
+        assert recipient.birth_date.strftime("%Y%m%d") == number[6:14]
+        numbers.append(number)
+    assert len(set(numbers)) == len(numbers)
+    # Stored encrypted: no plain number in the column.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id_number FROM {Recipient._meta.db_table}")
+        stored = [row[0] for row in cursor.fetchall()]
+    assert all(token.startswith("sm4gcm$") for token in stored)
+    # Many elderly, some children.
+    ages = [recipient.age for recipient in Recipient.objects.all()]
+    assert sum(age >= 60 for age in ages) > len(ages) / 3
+    assert any(age < 18 for age in ages)
+
+
+@pytest.mark.django_db
+def test_current_recipients_have_a_period_covering_today(small_seed):
+    today = timezone.localdate()
+    current = Recipient.objects.current_on(today)
+    people = Recipient.objects.count()
+    assert 0.2 * people <= current.count() <= 0.45 * people
+    for recipient in current.prefetch_related("periods"):
+        assert recipient.status == RecipientStatus.REGISTERED
+        assert recipient.is_current_on(today)
+        periods = list(recipient.periods.all())
+        covering = [period for period in periods if period.covers(today)]
+        assert len(covering) == 1
+        assert covering[0].starts_on >= today - datetime.timedelta(days=2 * 366)
+    # Most periods are open; some people had an earlier, ended one.
+    assert CurrentPeriod.objects.filter(ends_on__isnull=True).exists()
+    assert CurrentPeriod.objects.filter(ends_on__lt=today).exists()
+    assert current.annotate(n=Count("periods")).filter(n=2).exists()
+
+
+@pytest.mark.django_db
+def test_exited_people_have_a_date_a_reason_and_no_open_period(small_seed):
+    exited = Recipient.objects.filter(status=RecipientStatus.EXITED)
+    assert exited.exists()
+    for recipient in exited.prefetch_related("periods"):
+        assert recipient.exited_on <= timezone.localdate()
+        assert recipient.exit_reason
+        assert all(
+            p.ends_on is not None and p.ends_on <= recipient.exited_on
+            for p in recipient.periods.all()
+        )
+
+
+@pytest.mark.django_db
+def test_categories_and_key_groups(small_seed):
+    categories = RecipientCategory.objects.values_list("category__name", flat=True)
+    assert categories.filter(category__name="低保").count() == max(
+        categories.filter(category__name=name).count() for name in set(categories)
+    )
+    assert {"低保", "低收入", "临时救助"} <= set(categories)
+    assert {"独居老人", "高龄老人", "重残"} <= set(
+        RecipientKeyGroup.objects.values_list("key_group__name", flat=True)
+    )
+    assert Recipient.objects.annotate(n=Count("categories")).filter(n__gte=2).exists(), (
+        "some people have several categories"
+    )
+
+
+@pytest.mark.django_db
+def test_responsible_advisors_serve_the_point_and_some_people_have_none(small_seed):
+    today = timezone.localdate()
+    for recipient in Recipient.objects.exclude(advisor=None).select_related("advisor"):
+        assert recipient.advisor.street_id == recipient.street_id
+        assert recipient.advisor.station_links.filter(
+            station__committee=recipient.committee_id
+        ).exists()
+    unassigned = unassigned_current(Recipient.objects.all(), today)
+    assert unassigned.filter(advisor=None).exists()
+    # A point without advisors: its people have none.
+    empty_points = Station.objects.filter(kind=StationKind.COMMITTEE, advisors__isnull=True)
+    assert empty_points.exists()
+    assert not Recipient.objects.filter(
+        committee__in=empty_points.values("committee"), advisor__isnull=False
+    ).exists()
+    # Someone whose advisor has left, waiting to be handed over.
+    assert unassigned.filter(advisor__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_needs_of_every_status_open_ones_recent(small_seed):
+    today = timezone.localdate()
+    needs = Need.objects.select_related("recipient")
+    assert set(needs.values_list("status", flat=True)) == set(NeedStatus.values)
+    people = Recipient.objects.count()
+    assert 0.1 * people <= needs.values("recipient").distinct().count() <= 0.3 * people
+    for need in needs:
+        assert need.need_number.startswith(f"XQ{need.recipient.street.code}")
+        assert need.found_on <= today
+        if need.status in OPEN_NEED_STATUSES:
+            assert need.found_on >= today - datetime.timedelta(days=150)
+            assert need.closed_on is None
+            assert need.recipient.status == RecipientStatus.REGISTERED
+        else:
+            assert need.found_on <= need.closed_on <= today
+            assert need.outcome
+    for link in NeedResource.objects.select_related("need__recipient__street", "resource"):
+        assert in_street_list(link.resource, link.need.recipient.street)
+
+
+@pytest.mark.django_db
+def test_resources_of_every_type_policies_with_their_legal_basis(small_seed):
+    assert set(Resource.objects.values_list("resource_type", flat=True)) == set(ResourceType.values)
+    policies = Resource.objects.filter(resource_type=ResourceType.POLICY)
+    assert policies.count() == 80
+    assert not policies.filter(legal_basis="").exists()
+    assert all("〔" in basis for basis in policies.values_list("legal_basis", flat=True))
+    assert Resource.objects.filter(resource_type=ResourceType.ORGANISATION).count() >= 30
+    assert set(Resource.objects.values_list("area_level", flat=True)) == {
+        "district",
+        "street",
+        "committee",
+    }
+    district = Resource.objects.filter(area_level="district").count()
+    assert district > Resource.objects.exclude(area_level="district").count()
+    for resource in Resource.objects.select_related("street", "district"):
+        assert resource.resource_number.startswith(f"ZY{resource.area_code()}")
+        resource.full_clean()
+
+
+@pytest.mark.django_db
+def test_a_year_of_services_by_advisors_on_duty_at_their_stations(small_seed):
+    today = timezone.localdate()
+    services = ServiceRecord.objects.select_related("station__street", "advisor", "recipient")
+    current = Recipient.objects.current_on(today).count()
+    assert current <= services.count() <= 12 * current
+    allowed = {
+        StationKind.STREET: STREET_STATION_TASKS,
+        StationKind.COMMITTEE: COMMITTEE_POINT_TASKS,
+    }
+    for service in services:
+        assert service.task in allowed[service.station.kind]
+        assert today - datetime.timedelta(days=366) <= service.date <= today
+        assert service.advisor.is_active_on(service.date)
+        assert service.advisor.station_links.filter(station=service.station).exists()
+        assert service.record_number.startswith(f"FW{service.station.street.code}")
+        service.full_clean()
+    assert set(services.values_list("step", flat=True)) == {1, 2, 3, 4, 5}
+    assert services.filter(recipient=None, head_count__gte=1).exists()
+    assert services.exclude(need=None).exists()
+    assert services.exclude(resource=None).exists()
+    assert services.filter(station__kind=StationKind.STREET).exists()
+
+
+@pytest.mark.django_db
+def test_stations_have_evaluations_and_some_lists_a_review(small_seed):
+    assert set(Evaluation.objects.values_list("source", flat=True)) == set(EvaluationSource.values)
+    for evaluation in Evaluation.objects.exclude(service=None).select_related("service"):
+        assert evaluation.service.station_id == evaluation.station_id
+    dates = {e.created_at.date() for e in Evaluation.objects.all()}
+    assert len(dates) > 10, "spread over the year"
+    assert ChecklistReview.objects.filter(by__role=Role.STREET_MANAGER).exists()
+
+
+@pytest.mark.django_db
+def test_a_second_small_run_creates_nothing(small_seed):
+    before = snapshot()
+    output = seed("--small")
+    assert snapshot() == before
+    assert "没有新建或修改" in output
+    assert "困难人员" in small_seed
+
+
+@pytest.mark.django_db
+def test_the_full_seed_shares_the_people_out_with_some_large_committees(full_seed):
+    counts = sorted(
+        Recipient.objects.values("committee").annotate(n=Count("pk")).values_list("n", flat=True)
+    )
+    assert sum(counts) == 600
+    assert Committee.objects.count() == len(counts)
+    assert counts[-1] >= 2 * counts[len(counts) // 2]

@@ -64,7 +64,8 @@ from advisors.models import (
     Volunteer,
     active_q,
 )
-from changning_aid import pinyin
+from audit.loading import triggers_held_off
+from changning_aid import demo_cases, pinyin
 from stations.choices import StationKind, StationStatus
 from stations.models import Committee, District, Station, Street
 from stations.naming import committee_short_name
@@ -199,6 +200,13 @@ def committee_point_is_active(position, first_of_street):
     return first_of_street or position % INACTIVE_POINT_EVERY != 0
 
 
+def committee_roads(code):
+    """The road of a committee's office (and point), then two roads near it, where its
+    people live."""
+    at = demo_number(code, "road", len(ROADS))
+    return tuple(ROADS[(at + step) % len(ROADS)] for step in (0, 1, -1))
+
+
 def committee_point_details(station, position, first_of_street):
     """A 居委服务点 in its committee's office; `position` is 1-based, in code order."""
     committee = station.committee
@@ -208,7 +216,7 @@ def committee_point_details(station, position, first_of_street):
         status = StationStatus.PLANNING
     else:
         status = StationStatus.SUSPENDED
-    road = ROADS[demo_number(committee.code, "road", len(ROADS))]
+    road = committee_roads(committee.code)[0]
     lane = demo_number(committee.code, "lane", 1500) + 1
     if position % NONSTANDARD_SIGNBOARD_EVERY == 0:
         signboard_name = f"{committee.name}救助顾问服务点"
@@ -513,6 +521,18 @@ def plan_advisors(streets, street_stations, points, positions, today):
     return plan
 
 
+def cases_summary(cases):
+    """What `demo_cases.seed_cases` created, in a sentence."""
+    return (
+        f"困难人员 {cases.get('people', 0)} 人（其中现有救助对象 {cases.get('current', 0)} 人、"
+        f"已退出 {cases.get('exited', 0)} 人），需求 {cases.get('needs', 0)} 条"
+        f"（对接资源 {cases.get('need_links', 0)} 次），资源 {cases.get('resources', 0)} 项，"
+        f"服务记录 {cases.get('services', 0)} 条"
+        f"（其中集体活动 {cases.get('group_services', 0)} 次），"
+        f"服务评议 {cases.get('evaluations', 0)} 条，清单复核 {cases.get('reviews', 0)} 次。"
+    )
+
+
 class Command(BaseCommand):
     help = (
         "生成长宁区演示数据：导入长宁区区划（10个街镇、189个居委），启用大部分站点并填写演示资料，"
@@ -546,6 +566,15 @@ class Command(BaseCommand):
             advisors_created = self.seed_advisors(plan)
             trainings_created = self.seed_trainings(district_codes, street_codes, positions, today)
             volunteers_created = self.seed_volunteers(street_codes, positions, today)
+            # Tens of thousands of made-up rows: no audit event each (audit.loading).
+            with triggers_held_off():
+                cases = demo_cases.seed_cases(
+                    street_codes=street_codes,
+                    positions=positions,
+                    home_roads={code: committee_roads(code) for code in committee_codes},
+                    today=today,
+                    small=small,
+                )
 
         created = (
             stations_filled,
@@ -554,6 +583,7 @@ class Command(BaseCommand):
             advisors_created,
             trainings_created,
             volunteers_created,
+            *cases.values(),
         )
         if any(created):
             released = (
@@ -566,6 +596,8 @@ class Command(BaseCommand):
                     f"{trainings_created} 次培训和 {volunteers_created} 名志愿者。{released}"
                 )
             )
+            if any(cases.values()):
+                self.stdout.write(self.style.SUCCESS(cases_summary(cases)))
         else:
             self.stdout.write(self.style.SUCCESS("演示数据已是最新，本次没有新建或修改任何记录。"))
         self.print_logins(street_codes, committee_codes)
