@@ -28,9 +28,8 @@ bureau staff of their district, through `register_volunteer`, `update_volunteer`
 
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +46,7 @@ from advisors.models import (
     Volunteer,
 )
 from changning_aid.scoping import ensure_still_visible
+from changning_aid.writes import apply_changes, require_role, visible_or_404
 from stations.models import Station, Street
 
 # Roles that keep the registry (register, edit, stations, leave, trainings, attendance).
@@ -68,33 +68,6 @@ EDITABLE_FIELDS = (
     "started_on",
     "user",
 )
-
-
-def _require_role(actor, roles, message):
-    if actor is None or not actor.is_authenticated or not actor.is_active:
-        raise PermissionDenied(message)
-    if actor.role not in roles:
-        raise PermissionDenied(message)
-
-
-def _visible(queryset, actor, obj):
-    """`obj` when the actor may see it, else 404 (the same as not existing)."""
-    if obj is None or not queryset.visible_to(actor).filter(pk=obj.pk).exists():
-        raise Http404
-    return obj
-
-
-def _apply(obj, changes, **clean_kwargs):
-    """Set `changes` on `obj` and validate it whole; on a refusal `obj` is left as it was."""
-    before = {name: getattr(obj, name) for name in changes}
-    for name, value in changes.items():
-        setattr(obj, name, value)
-    try:
-        obj.full_clean(**clean_kwargs)
-    except ValidationError:
-        for name, value in before.items():
-            setattr(obj, name, value)
-        raise
 
 
 def _check_login(actor, changes):
@@ -128,8 +101,8 @@ def register_advisor(*, actor, street, **fields):
     A street manager registers in their own street, bureau staff in any street of their
     district. Stations are set afterwards with `set_advisor_stations`.
     """
-    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记顾问。"))
-    _visible(Street.objects, actor, street)
+    require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记顾问。"))
+    visible_or_404(Street.objects, actor, street)
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS) - {"left_on", "leave_reason"})
     if unknown:
         raise TypeError(f"register_advisor() got unexpected fields {', '.join(unknown)}")
@@ -144,14 +117,14 @@ def register_advisor(*, actor, street, **fields):
 @transaction.atomic
 def update_advisor(*, actor, advisor, **changes):
     """Change an advisor's details (`EDITABLE_FIELDS`); the street and filing do not change here."""
-    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以修改顾问信息。"))
-    _visible(Advisor.objects, actor, advisor)
+    require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以修改顾问信息。"))
+    visible_or_404(Advisor.objects, actor, advisor)
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         raise TypeError(f"update_advisor() cannot change {', '.join(unknown)}")
     if "user" in changes and changes["user"] is not None and changes["user"].pk != advisor.user_id:
         _check_login(actor, changes)
-    _apply(advisor, changes)
+    apply_changes(advisor, changes)
     advisor.save(update_fields=[*changes, "updated_at"])
     ensure_still_visible(advisor, actor)
     return advisor
@@ -163,11 +136,11 @@ def set_advisor_stations(*, actor, advisor, stations, primary):
 
     When the advisor has a login, the login serves the same stations (that is what it sees).
     """
-    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以设置服务站点。"))
-    _visible(Advisor.objects, actor, advisor)
+    require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以设置服务站点。"))
+    visible_or_404(Advisor.objects, actor, advisor)
     stations = list(dict.fromkeys(stations))
     for station in stations:
-        _visible(Station.objects, actor, station)
+        visible_or_404(Station.objects, actor, station)
     if not stations:
         raise ValidationError({"stations": _("请至少选择一个服务站点。")})
     if primary not in stations:
@@ -203,13 +176,13 @@ def advisor_leave(*, actor, advisor, left_on, reason):
     A leave on or before today deactivates the advisor's login now; a later one lets it work
     until the day before `left_on` (see the module docstring).
     """
-    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以办理离岗。"))
-    _visible(Advisor.objects, actor, advisor)
+    require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以办理离岗。"))
+    visible_or_404(Advisor.objects, actor, advisor)
     if advisor.left_on:
         raise ValidationError({"left_on": _("该顾问已于%s离岗。") % advisor.left_on})
     if left_on is None:
         raise ValidationError({"left_on": _("请填写离岗日期。")})
-    _apply(advisor, {"left_on": left_on, "leave_reason": (reason or "").strip()})
+    apply_changes(advisor, {"left_on": left_on, "leave_reason": (reason or "").strip()})
     advisor.save(update_fields=["left_on", "leave_reason", "updated_at"])
     if advisor.left_on <= timezone.localdate():
         _stop_login(actor, advisor)
@@ -220,8 +193,8 @@ def advisor_leave(*, actor, advisor, left_on, reason):
 @transaction.atomic
 def submit_for_filing(*, actor, advisor):
     """A street manager submits a 待备案 advisor of their street to the bureau for filing."""
-    _require_role(actor, (Role.STREET_MANAGER,), _("只有街镇管理员可以提交备案。"))
-    _visible(Advisor.objects, actor, advisor)
+    require_role(actor, (Role.STREET_MANAGER,), _("只有街镇管理员可以提交备案。"))
+    visible_or_404(Advisor.objects, actor, advisor)
     if advisor.filing_status != FilingStatus.PENDING:
         raise ValidationError(_("只有待备案的顾问可以提交备案。"))
     if advisor.filing_submitted_at:
@@ -236,14 +209,14 @@ def submit_for_filing(*, actor, advisor):
 @transaction.atomic
 def file_advisor(*, actor, advisor, filing_number, filed_on):
     """Bureau staff file a submitted advisor: 已备案, with the filing number and date."""
-    _require_role(actor, (Role.BUREAU,), _("只有区民政局可以办理备案。"))
-    _visible(Advisor.objects, actor, advisor)
+    require_role(actor, (Role.BUREAU,), _("只有区民政局可以办理备案。"))
+    visible_or_404(Advisor.objects, actor, advisor)
     if advisor.filing_status != FilingStatus.PENDING or not advisor.filing_submitted_at:
         raise ValidationError(_("只有已提交的待备案顾问可以备案。"))
     filing_number = (filing_number or "").strip()
     if filing_number and Advisor.objects.filter(filing_number=filing_number).exists():
         raise ValidationError({"filing_number": _("备案编号已被使用。")})
-    _apply(
+    apply_changes(
         advisor,
         {
             "filing_status": FilingStatus.FILED,
@@ -260,8 +233,8 @@ def file_advisor(*, actor, advisor, filing_number, filed_on):
 @transaction.atomic
 def send_back(*, actor, advisor, reason):
     """Bureau staff send a submission back to the street (待备案), with the reason."""
-    _require_role(actor, (Role.BUREAU,), _("只有区民政局可以退回备案。"))
-    _visible(Advisor.objects, actor, advisor)
+    require_role(actor, (Role.BUREAU,), _("只有区民政局可以退回备案。"))
+    visible_or_404(Advisor.objects, actor, advisor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("退回时请填写原因。")})
@@ -280,8 +253,8 @@ def revoke_filing(*, actor, advisor, reason):
 
     The advisor's login is deactivated with it (see the module docstring).
     """
-    _require_role(actor, (Role.BUREAU,), _("只有区民政局可以注销备案。"))
-    _visible(Advisor.objects, actor, advisor)
+    require_role(actor, (Role.BUREAU,), _("只有区民政局可以注销备案。"))
+    visible_or_404(Advisor.objects, actor, advisor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("注销时请填写原因。")})
@@ -300,11 +273,11 @@ def revoke_filing(*, actor, advisor, reason):
 def record_training(*, actor, date, title, hours, kind, street=None, trainer="", place=""):
     """Record a training: a street manager's is their street's; bureau staff record a
     district training (`street=None`) or one of a street of their district."""
-    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记培训。"))
+    require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记培训。"))
     if actor.role == Role.STREET_MANAGER:
         street = street or actor.street
     if street is not None:
-        _visible(Street.objects, actor, street)
+        visible_or_404(Street.objects, actor, street)
         level, district = OrganiserLevel.STREET, street.district
     else:
         level, district = OrganiserLevel.DISTRICT, actor.district
@@ -332,9 +305,9 @@ def record_attendance(*, actor, training, advisor, attended, score=None, remark=
     A street manager records their own advisors, at their street's trainings or the
     district's; bureau staff any advisor of their district.
     """
-    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记培训出勤。"))
-    _visible(Training.objects, actor, training)
-    _visible(Advisor.objects, actor, advisor)
+    require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记培训出勤。"))
+    visible_or_404(Training.objects, actor, training)
+    visible_or_404(Advisor.objects, actor, advisor)
     attendance = TrainingAttendance.objects.filter(training=training, advisor=advisor).first()
     attendance = attendance or TrainingAttendance(training=training, advisor=advisor)
     attendance.attended = attended
@@ -377,7 +350,7 @@ def _clean_volunteer_values(values):
 
 def _check_volunteer_station(actor, station):
     if station is not None:
-        _visible(Station.objects, actor, station)
+        visible_or_404(Station.objects, actor, station)
 
 
 @transaction.atomic
@@ -387,8 +360,8 @@ def register_volunteer(*, actor, street, name, active_from, phone="", skills="",
     A street manager registers in their own street, bureau staff in any street of their
     district; the station, when given, must be of the same street.
     """
-    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记志愿者。"))
-    _visible(Street.objects, actor, street)
+    require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以登记志愿者。"))
+    visible_or_404(Street.objects, actor, street)
     _check_volunteer_station(actor, station)
     values = _clean_volunteer_values(
         {"name": name, "phone": phone, "skills": skills, "active_from": active_from}
@@ -403,15 +376,15 @@ def register_volunteer(*, actor, street, name, active_from, phone="", skills="",
 @transaction.atomic
 def update_volunteer(*, actor, volunteer, **changes):
     """Change a volunteer's details (`VOLUNTEER_EDITABLE_FIELDS`); the street does not change."""
-    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以修改志愿者信息。"))
-    _visible(Volunteer.objects, actor, volunteer)
+    require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以修改志愿者信息。"))
+    visible_or_404(Volunteer.objects, actor, volunteer)
     unknown = sorted(set(changes) - set(VOLUNTEER_EDITABLE_FIELDS))
     if unknown:
         raise TypeError(f"update_volunteer() cannot change {', '.join(unknown)}")
     if "station" in changes:
         _check_volunteer_station(actor, changes["station"])
     changes = _clean_volunteer_values(changes)
-    _apply(volunteer, changes)
+    apply_changes(volunteer, changes)
     volunteer.save(update_fields=[*changes, "updated_at"])
     ensure_still_visible(volunteer, actor)
     return volunteer
@@ -420,15 +393,15 @@ def update_volunteer(*, actor, volunteer, **changes):
 @transaction.atomic
 def end_volunteer(*, actor, volunteer, active_to):
     """Record the last day of a volunteer's service; the volunteer and their history stay."""
-    _require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以办理志愿者结束服务。"))
-    _visible(Volunteer.objects, actor, volunteer)
+    require_role(actor, KEEPER_ROLES, _("只有街镇管理员或区民政局可以办理志愿者结束服务。"))
+    visible_or_404(Volunteer.objects, actor, volunteer)
     if active_to is None:
         raise ValidationError({"active_to": _("请填写服务结束日期。")})
     if volunteer.active_to:
         raise ValidationError(
             {"active_to": _("该志愿者的服务结束日期已登记为%s。") % volunteer.active_to}
         )
-    _apply(volunteer, {"active_to": active_to})
+    apply_changes(volunteer, {"active_to": active_to})
     volunteer.save(update_fields=["active_to", "updated_at"])
     ensure_still_visible(volunteer, actor)
     return volunteer

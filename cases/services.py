@@ -54,6 +54,7 @@ from cases.models import (
 from changning_aid.scoping import ensure_still_visible
 from changning_aid.sensitive.fields import hash_id_number
 from changning_aid.sensitive.idnumbers import normalize_id_number, validate_id_number
+from changning_aid.writes import apply_changes, require_role, visible_or_404
 from stations.models import Committee, Station, Street
 
 KEEPERS = (Role.STREET_MANAGER, Role.BUREAU)
@@ -82,36 +83,6 @@ class DuplicateRecipient(ValidationError):
     def __init__(self, message, existing):
         super().__init__({"id_number": message}, code="duplicate")
         self.existing = existing
-
-
-def _require(actor, roles, message):
-    if (
-        actor is None
-        or not actor.is_authenticated
-        or not actor.is_active
-        or actor.role not in roles
-    ):
-        raise PermissionDenied(message)
-
-
-def _visible(queryset, actor, obj):
-    """`obj` when the actor may see it, else 404 (the same as not existing)."""
-    if obj is None or not queryset.visible_to(actor).filter(pk=obj.pk).exists():
-        raise Http404
-    return obj
-
-
-def _apply(obj, changes, **clean_kwargs):
-    """Set `changes` on `obj` and validate it whole; on a refusal `obj` is left as it was."""
-    before = {name: getattr(obj, name) for name in changes}
-    for name, value in changes.items():
-        setattr(obj, name, value)
-    try:
-        obj.full_clean(**clean_kwargs)
-    except ValidationError:
-        for name, value in before.items():
-            setattr(obj, name, value)
-        raise
 
 
 def _check_advisor(advisor, street, on=None):
@@ -191,8 +162,8 @@ def register_recipient(
     `current_from` opens a current-recipient period from that day (keepers only). A number
     already on the register raises `DuplicateRecipient` pointing at the existing record.
     """
-    _require(actor, WORKERS, _("您的账号不能登记困难人员。"))
-    _visible(Committee.objects, actor, committee)
+    require_role(actor, WORKERS, _("您的账号不能登记困难人员。"))
+    visible_or_404(Committee.objects, actor, committee)
     if actor.is_advisor and not _advisor_serves_committee(actor, committee):
         raise Http404
     unknown = sorted(set(fields) - set(RECIPIENT_FIELDS))
@@ -221,7 +192,7 @@ def register_recipient(
         RecipientKeyGroup(recipient=recipient, key_group=g) for g in key_groups
     )
     if current_from is not None:
-        _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以认定现有救助对象。"))
+        require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以认定现有救助对象。"))
         _add_period(recipient, current_from, None, "")
     ensure_still_visible(recipient, actor)
     return recipient
@@ -240,8 +211,8 @@ def _advisor_serves_committee(actor, committee):
 @transaction.atomic
 def update_recipient(*, actor, recipient, id_number=None, **changes):
     """Change a person's details; moving them to another committee keeps them in scope."""
-    _require(actor, WORKERS, _("您的账号不能修改困难人员信息。"))
-    _visible(Recipient.objects, actor, recipient)
+    require_role(actor, WORKERS, _("您的账号不能修改困难人员信息。"))
+    visible_or_404(Recipient.objects, actor, recipient)
     if recipient.is_anonymised:
         raise ValidationError(_("该档案已匿名化,不能修改。"))
     unknown = sorted(set(changes) - set(RECIPIENT_FIELDS))
@@ -249,7 +220,7 @@ def update_recipient(*, actor, recipient, id_number=None, **changes):
         raise TypeError(f"update_recipient() cannot change {', '.join(unknown)}")
     if "committee" in changes:
         committee = changes["committee"]
-        _visible(Committee.objects, actor, committee)
+        visible_or_404(Committee.objects, actor, committee)
         changes["street"] = committee.street
     if "advisor" in changes and changes["advisor"] != recipient.advisor:
         _check_advisor(changes["advisor"], changes.get("street", recipient.street))
@@ -260,7 +231,7 @@ def update_recipient(*, actor, recipient, id_number=None, **changes):
             changes["id_number"] = number
     if "name" in changes:
         changes["name"] = (changes["name"] or "").strip()
-    _apply(recipient, changes, exclude=["file_number", "id_number_hash"])
+    apply_changes(recipient, changes, exclude=["file_number", "id_number_hash"])
     recipient.refresh_derived()
     recipient.save()
     ensure_still_visible(recipient, actor)
@@ -270,8 +241,8 @@ def update_recipient(*, actor, recipient, id_number=None, **changes):
 @transaction.atomic
 def set_categories(*, actor, recipient, categories=None, key_groups=None):
     """Replace a person's assistance categories and/or key groups."""
-    _require(actor, WORKERS, _("您的账号不能修改困难人员信息。"))
-    _visible(Recipient.objects, actor, recipient)
+    require_role(actor, WORKERS, _("您的账号不能修改困难人员信息。"))
+    visible_or_404(Recipient.objects, actor, recipient)
     if categories is not None:
         categories = _vocabulary(AssistanceCategory, actor, categories, "categories")
         RecipientCategory.objects.filter(recipient=recipient).exclude(
@@ -325,16 +296,16 @@ def _add_period(recipient, starts_on, ends_on, note):
 @transaction.atomic
 def start_current(*, actor, recipient, starts_on, note=""):
     """The person is a current recipient (现有救助对象) from `starts_on` on."""
-    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以认定现有救助对象。"))
-    _visible(Recipient.objects, actor, recipient)
+    require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以认定现有救助对象。"))
+    visible_or_404(Recipient.objects, actor, recipient)
     return _add_period(recipient, starts_on, None, note)
 
 
 @transaction.atomic
 def end_current(*, actor, recipient, ends_on, note=""):
     """The person stops being a current recipient after `ends_on` (inclusive)."""
-    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以变更现有救助对象。"))
-    _visible(Recipient.objects, actor, recipient)
+    require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以变更现有救助对象。"))
+    visible_or_404(Recipient.objects, actor, recipient)
     period = CurrentPeriod.objects.filter(recipient=recipient, ends_on__isnull=True).first()
     if period is None:
         raise ValidationError({"ends_on": _("该人员目前不是现有救助对象。")})
@@ -348,14 +319,57 @@ def end_current(*, actor, recipient, ends_on, note=""):
     return period
 
 
+def _check_periods(periods):
+    """The periods as (starts_on, ends_on) pairs in order; a refusal when two overlap."""
+    ordered = sorted(periods, key=lambda period: period[0])
+    for index, (starts_on, ends_on) in enumerate(ordered):
+        if starts_on is None:
+            raise ValidationError({"starts_on": _("请填写开始日期。")})
+        if ends_on is not None and ends_on < starts_on:
+            raise ValidationError({"ends_on": _("结束日期不能早于开始日期。")})
+        if index:
+            previous_end = ordered[index - 1][1]
+            if previous_end is None or previous_end >= starts_on:
+                raise ValidationError({"starts_on": _("现有救助对象期间相互重叠,请调整后再保存。")})
+    return ordered
+
+
+@transaction.atomic
+def replace_periods(*, actor, recipient, periods, note=""):
+    """Replace the person's current-recipient periods with `periods` ((starts_on, ends_on),
+    ends_on None for an open period), under the rules of `start_current`: keepers only,
+    not for people who left the register, no two periods overlapping. Periods already
+    stored as given are kept as they are; the others are removed or added."""
+    require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以变更现有救助对象。"))
+    visible_or_404(Recipient.objects, actor, recipient)
+    if recipient.status != RecipientStatus.REGISTERED:
+        raise ValidationError(_("已退出的人员不能认定为现有救助对象。"))
+    wanted = _check_periods([(start, end) for start, end in periods])
+    stored = list(CurrentPeriod.objects.filter(recipient=recipient))
+    keep = set(wanted)
+    for period in stored:
+        if (period.starts_on, period.ends_on) not in keep:
+            period.delete()
+    have = {(period.starts_on, period.ends_on) for period in stored}
+    for starts_on, ends_on in wanted:
+        if (starts_on, ends_on) not in have:
+            period = CurrentPeriod(
+                recipient=recipient, starts_on=starts_on, ends_on=ends_on, note=note
+            )
+            period.full_clean()
+            period.save()
+    Recipient.objects.filter(pk=recipient.pk).update(updated_at=timezone.now())
+    return list(CurrentPeriod.objects.filter(recipient=recipient).order_by("starts_on"))
+
+
 @transaction.atomic
 def exit_register(*, actor, recipient, exited_on, reason):
     """The person leaves the register (已退出): open periods end the day before at the latest."""
-    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以办理退出。"))
-    _visible(Recipient.objects, actor, recipient)
+    require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以办理退出。"))
+    visible_or_404(Recipient.objects, actor, recipient)
     if recipient.status == RecipientStatus.EXITED:
         raise ValidationError(_("该人员已于 %s 退出。") % recipient.exited_on)
-    _apply(
+    apply_changes(
         recipient,
         {
             "status": RecipientStatus.EXITED,
@@ -385,9 +399,9 @@ def hand_over(*, actor, from_advisor, to_advisor):
 
     Returns {"recipients": n, "needs": m}. Closed needs keep who handled them.
     """
-    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以移交。"))
-    _visible(Advisor.objects, actor, from_advisor)
-    _visible(Advisor.objects, actor, to_advisor)
+    require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以移交。"))
+    visible_or_404(Advisor.objects, actor, from_advisor)
+    visible_or_404(Advisor.objects, actor, to_advisor)
     if from_advisor.pk == to_advisor.pk:
         raise ValidationError({"to_advisor": _("请选择另一名顾问接手。")})
     if to_advisor.street_id != from_advisor.street_id:
@@ -462,8 +476,8 @@ def record_need(
     *, actor, recipient, category, description, source, found_on, urgency, advisor=None
 ):
     """Add a need (待评估) to a person's file; the person's advisor is responsible by default."""
-    _require(actor, WORKERS, _("您的账号不能登记需求。"))
-    _visible(Recipient.objects, actor, recipient)
+    require_role(actor, WORKERS, _("您的账号不能登记需求。"))
+    visible_or_404(Recipient.objects, actor, recipient)
     if recipient.status != RecipientStatus.REGISTERED:
         raise ValidationError(_("已退出的人员不能登记新的需求。"))
     if advisor is None:
@@ -488,8 +502,8 @@ def record_need(
 @transaction.atomic
 def change_need_status(*, actor, need, status, on=None, outcome=""):
     """Move a need along 待评估 → 待对接 → 已对接 → 已解决 / 无法解决 (with a reason)."""
-    _require(actor, WORKERS, _("您的账号不能处理需求。"))
-    _visible(Need.objects, actor, need)
+    require_role(actor, WORKERS, _("您的账号不能处理需求。"))
+    visible_or_404(Need.objects, actor, need)
     status = NeedStatus(status)
     if status not in NEED_TRANSITIONS[NeedStatus(need.status)]:
         raise ValidationError(
@@ -499,7 +513,7 @@ def change_need_status(*, actor, need, status, on=None, outcome=""):
             }
         )
     closing = status in (NeedStatus.RESOLVED, NeedStatus.UNRESOLVABLE)
-    _apply(
+    apply_changes(
         need,
         {
             "status": status,
@@ -515,9 +529,9 @@ def change_need_status(*, actor, need, status, on=None, outcome=""):
 @transaction.atomic
 def link_resource(*, actor, need, resource, on=None):
     """Link a resource to a need (资源对接); a need waiting for one becomes 已对接."""
-    _require(actor, WORKERS, _("您的账号不能对接资源。"))
-    _visible(Need.objects, actor, need)
-    _visible(Resource.objects, actor, resource)
+    require_role(actor, WORKERS, _("您的账号不能对接资源。"))
+    visible_or_404(Need.objects, actor, need)
+    visible_or_404(Resource.objects, actor, resource)
     if not need.is_open:
         raise ValidationError(_("该需求已办结,不能再对接资源。"))
     on = on or timezone.localdate()
@@ -545,8 +559,8 @@ NEED_FIELDS = ("category", "description", "source", "found_on", "urgency", "advi
 @transaction.atomic
 def update_need(*, actor, need, **changes):
     """Change a need's details (for the needs list's import); not its person or status."""
-    _require(actor, WORKERS, _("您的账号不能处理需求。"))
-    _visible(Need.objects, actor, need)
+    require_role(actor, WORKERS, _("您的账号不能处理需求。"))
+    visible_or_404(Need.objects, actor, need)
     unknown = sorted(set(changes) - set(NEED_FIELDS))
     if unknown:
         raise TypeError(f"update_need() cannot change {', '.join(unknown)}")
@@ -555,7 +569,7 @@ def update_need(*, actor, need, **changes):
     for name in ("description", "outcome"):
         if name in changes:
             changes[name] = (changes[name] or "").strip()
-    _apply(need, changes, exclude=["need_number"])
+    apply_changes(need, changes, exclude=["need_number"])
     need.save()
     ensure_still_visible(need, actor)
     return need
@@ -598,16 +612,16 @@ def _resource_area(actor, area_level, street, committee):
         street = committee.street
     if street is None:
         raise ValidationError({"street": _("请选择街镇。")})
-    _visible(Street.objects, actor, street)
+    visible_or_404(Street.objects, actor, street)
     if committee is not None:
-        _visible(Committee.objects, actor, committee)
+        visible_or_404(Committee.objects, actor, committee)
     return street, committee
 
 
 @transaction.atomic
 def create_resource(*, actor, area_level, street=None, committee=None, **fields):
     """Add a resource to the list: district-wide (bureau) or of a street or committee."""
-    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以维护资源清单。"))
+    require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以维护资源清单。"))
     unknown = sorted(set(fields) - set(RESOURCE_FIELDS))
     if unknown:
         raise TypeError(f"create_resource() got unexpected fields {', '.join(unknown)}")
@@ -625,14 +639,14 @@ def create_resource(*, actor, area_level, street=None, committee=None, **fields)
 @transaction.atomic
 def update_resource(*, actor, resource, **changes):
     """Change a resource; a street manager changes only their street's own resources."""
-    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以维护资源清单。"))
-    _visible(Resource.objects, actor, resource)
+    require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以维护资源清单。"))
+    visible_or_404(Resource.objects, actor, resource)
     if resource.area_level == AreaLevel.DISTRICT and not actor.is_bureau:
         raise PermissionDenied(_("全区资源由区民政局维护。"))
     unknown = sorted(set(changes) - set(RESOURCE_FIELDS))
     if unknown:
         raise TypeError(f"update_resource() cannot change {', '.join(unknown)}")
-    _apply(resource, changes, exclude=["resource_number"])
+    apply_changes(resource, changes, exclude=["resource_number"])
     resource.save()
     ensure_still_visible(resource, actor)
     return resource
@@ -649,21 +663,21 @@ def record_service(*, actor, date, advisor, station, item, task, content, recipi
 
     An advisor login records its own services at the stations it serves.
     """
-    _require(actor, WORKERS, _("您的账号不能登记服务。"))
+    require_role(actor, WORKERS, _("您的账号不能登记服务。"))
     unknown = sorted(set(fields) - set(SERVICE_FIELDS))
     if unknown:
         raise TypeError(f"record_service() got unexpected fields {', '.join(unknown)}")
-    _visible(Station.objects, actor, station)
-    _visible(Advisor.objects, actor, advisor)
+    visible_or_404(Station.objects, actor, station)
+    visible_or_404(Advisor.objects, actor, advisor)
     if actor.is_advisor:
         own = getattr(actor, "advisor_profile", None)
         if own is None or own.pk != advisor.pk:
             raise PermissionDenied(_("顾问只能登记本人提供的服务。"))
     if recipient is not None:
-        _visible(Recipient.objects, actor, recipient)
+        visible_or_404(Recipient.objects, actor, recipient)
     for name, queryset in (("need", Need.objects), ("resource", Resource.objects)):
         if fields.get(name) is not None:
-            _visible(queryset, actor, fields[name])
+            visible_or_404(queryset, actor, fields[name])
     if not advisor.is_active_on(date):
         raise ValidationError(
             {
@@ -707,13 +721,13 @@ def furthest_step(services):
 @transaction.atomic
 def record_evaluation(*, actor, rating, service=None, station=None, comment=""):
     """Staff enter the served person's rating of a service (or of a station)."""
-    _require(actor, WORKERS, _("您的账号不能录入服务评议。"))
+    require_role(actor, WORKERS, _("您的账号不能录入服务评议。"))
     if service is not None:
-        _visible(ServiceRecord.objects, actor, service)
+        visible_or_404(ServiceRecord.objects, actor, service)
         station = service.station
     if station is None:
         raise ValidationError({"station": _("请选择服务站点或服务记录。")})
-    _visible(Station.objects, actor, station)
+    visible_or_404(Station.objects, actor, station)
     evaluation = Evaluation(
         station=station,
         service=service,
@@ -751,8 +765,8 @@ def record_review(*, actor, street, checklist, reviewed_on=None, note=""):
     Dated today by default; a date in the current month up to today is accepted, an
     earlier one is refused, so that a review cannot mend a past period afterwards.
     """
-    _require(actor, KEEPERS, _("只有街镇管理员或区民政局可以记录清单复核。"))
-    _visible(Street.objects, actor, street)
+    require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以记录清单复核。"))
+    visible_or_404(Street.objects, actor, street)
     today = timezone.localdate()
     reviewed_on = reviewed_on or today
     if reviewed_on > today:

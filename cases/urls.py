@@ -31,11 +31,12 @@ urlpatterns = [
     # Service evaluation: staff pages (cases.views.evaluations).
     path("satisfaction/", evaluations.satisfaction, name="satisfaction"),
     path("stations/<int:pk>/evaluation-qr/", evaluations.evaluation_qr, name="evaluation_qr"),
-    # Checklists 2-4 in and out: export, empty template, import and its preview
-    # (cases.views.checklist_io; one view per action, the list given as `checklist`).
+    # Checklists 2-4 and the register of people in hardship in and out: export, empty
+    # template, import and its preview (cases.views.checklist_io; one view per action, the
+    # list given as `checklist`).
     *[
         route
-        for checklist in ("needs", "resources", "services")
+        for checklist in ("needs", "resources", "services", "recipients")
         for route in (
             path(
                 f"{checklist}/export/",

@@ -42,6 +42,5 @@ def test_without_postgresql_nothing_is_held_off():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_needs_a_transaction():
-    with pytest.raises(transaction.TransactionManagementError):
-        with triggers_held_off():
-            pass
+    with pytest.raises(transaction.TransactionManagementError), triggers_held_off():
+        pass

@@ -13,15 +13,17 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from cases import checklist_io
+from cases import checklist_io, recipient_io
 from cases.checklist_forms import NeedFilterForm, ResourceFilterForm, ServiceFilterForm
-from cases.models import Need, Resource, ServiceRecord
+from cases.forms import RecipientFilterForm
+from cases.models import Need, Recipient, Resource, ServiceRecord
 from cases.views.checklists import (
     can_keep,
     filter_needs,
     filter_resources,
     filter_services,
 )
+from cases.views.recipients import current_today, filter_recipients
 from changning_aid import exports, imports
 from changning_aid.pages import forbidden
 
@@ -44,6 +46,15 @@ LISTS = {
         "model": ServiceRecord,
         "filter_form": ServiceFilterForm,
         "filter": lambda rows, data, today: filter_services(rows, data),
+    },
+    # The register of people in hardship (cases.recipient_io), with the person list's filters.
+    "recipients": {
+        "importer": recipient_io.RECIPIENTS,
+        "model": Recipient,
+        "filter_form": RecipientFilterForm,
+        "filter": lambda rows, data, today: filter_recipients(
+            rows.annotate(current_today=current_today(today)), data, today
+        ),
     },
 }
 
@@ -204,5 +215,21 @@ RULES = {
         _lazy(
             "个人服务填写档案号,集体活动不填档案号而填写参加人数。服务任务须是该站点类型的任务。"
         ),
+    ],
+    "recipients": [
+        _lazy(
+            "按档案号匹配:档案号留空的行为新登记的人员(档案号由系统生成);有档案号的行修改该人员,未修改的行不会变化。"
+        ),
+        _lazy(
+            "身份证号和联系电话在导出文件中是遮盖的,原样保留即为不修改;新登记的人员须填写完整的18位身份证号。一人只能有一份档案,已建档的身份证号不能再次登记。"
+        ),
+        _lazy(
+            "居委代码须在您的管理范围内;救助类别、重点人群用“、”分隔;责任顾问须是本街镇在岗顾问。"
+        ),
+        _lazy(
+            "现有救助对象期间写成 2025-01-01~2025-06-30；2026-03-01~,"
+            "修改后将替换该人员的全部期间,期间不能重叠。"
+        ),
+        _lazy("状态可由在册改为已退出(须填写退出日期和退出原因);重新在册请在档案页面办理。"),
     ],
 }

@@ -63,7 +63,8 @@ def can_view(user):
     return can_keep(user) or user.is_advisor
 
 
-def _current_today(today):
+def current_today(today):
+    """An expression: whether the outer person is a current recipient on `today`."""
     return Exists(CurrentPeriod.objects.covering(today).filter(recipient=OuterRef("pk")))
 
 
@@ -132,7 +133,7 @@ def recipient_list(request):
     today = timezone.localdate()
     visible = Recipient.objects.visible_to(user)
     recipients = (
-        visible.annotate(current_today=_current_today(today))
+        visible.annotate(current_today=current_today(today))
         .select_related("committee", "advisor")
         .prefetch_related("categories")
     )

@@ -246,7 +246,7 @@ PARAMETER_VALUES = {
     # A checklist file kept for its preview is its uploader's alone.
     **{
         f"cases:{checklist}_import_preview": {"pk": lambda foreign: 999999}
-        for checklist in ("needs", "resources", "services")
+        for checklist in ("needs", "resources", "services", "recipients")
     },
 }
 
