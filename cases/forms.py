@@ -324,3 +324,12 @@ class HandoverForm(forms.Form):
             elif leaving.street_id != taking.street_id:
                 self.add_error("to_advisor", _("接手顾问必须是同一街镇的顾问。"))
         return cleaned
+
+
+class VocabularyEntryForm(forms.Form):
+    """A new entry of an assistance category or key group list."""
+
+    name = forms.CharField(label=_("名称"), max_length=30)
+    order = forms.IntegerField(
+        label=_("排序"), min_value=0, max_value=32767, initial=100, help_text=_("小的排在前面。")
+    )

@@ -780,3 +780,39 @@ def record_review(*, actor, street, checklist, reviewed_on=None, note=""):
     review.save()
     ensure_still_visible(review, actor)
     return review
+
+
+# The lists the bureau extends -----------------------------------------------------------------
+
+
+@transaction.atomic
+def add_vocabulary_entry(*, actor, model, name, order=100):
+    """Bureau staff add an assistance category or a key group (`model`) for their district."""
+    require_role(actor, (Role.BUREAU,), _("只有区民政局可以增加救助类别和重点人群。"))
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": _("请填写名称。")})
+    taken = model.objects.filter(Q(district__isnull=True) | Q(district=actor.district_id))
+    if taken.filter(name=name).exists():
+        raise ValidationError({"name": _("“%(name)s”已经在列表中。") % {"name": name}})
+    entry = model(district_id=actor.district_id, name=name, order=order)
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def set_vocabulary_entry_active(*, actor, entry, active):
+    """Bureau staff stop (or resume) offering one of their district's entries.
+
+    A stopped entry stays on the people who have it; it is no longer offered in forms and
+    imports. The built-in entries are everyone's and are not changed here.
+    """
+    require_role(actor, (Role.BUREAU,), _("只有区民政局可以调整救助类别和重点人群。"))
+    if entry.district_id is None:
+        raise PermissionDenied(_("内置项目不能停用。"))
+    if entry.district_id != actor.district_id:
+        raise Http404
+    entry.is_active = bool(active)
+    entry.save(update_fields=["is_active"])
+    return entry

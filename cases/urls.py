@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.views import checklist_io, checklists, evaluations, recipients
+from cases.views import checklist_io, checklists, evaluations, recipients, vocabularies
 
 app_name = "cases"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("", recipients.recipient_list, name="recipients"),
     path("new/", recipients.recipient_create, name="recipient_create"),
     path("handover/", recipients.handover, name="handover"),
+    path("vocabularies/", vocabularies.vocabularies, name="vocabularies"),
     path("<int:pk>/", recipients.recipient_detail, name="recipient_detail"),
     path("<int:pk>/edit/", recipients.recipient_edit, name="recipient_edit"),
     path("<int:pk>/current/start/", recipients.current_start, name="current_start"),
