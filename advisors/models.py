@@ -4,8 +4,6 @@ Leaving never deletes an advisor: `left_on` and `leave_reason` are set, the hist
 and the advisor drops out of the staffing counts from that day (`AdvisorQuerySet.active`).
 """
 
-import re
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -25,6 +23,7 @@ from advisors.choices import (
     TrainingKind,
 )
 from changning_aid import pinyin
+from changning_aid.numbering import next_number
 from changning_aid.scoping import ScopedQuerySet, advisor_station_ids
 from changning_aid.sensitive.fields import PersonalPhoneField
 
@@ -225,12 +224,7 @@ class Advisor(models.Model):
 
 def next_advisor_number(street):
     """`GW` + the street's 9-digit code + a 4-digit sequence within the street."""
-    prefix = f"{ADVISOR_NUMBER_PREFIX}{street.code}"
-    numbers = Advisor.objects.filter(advisor_number__startswith=prefix).values_list(
-        "advisor_number", flat=True
-    )
-    used = [int(n[len(prefix) :]) for n in numbers if re.fullmatch(r"\d+", n[len(prefix) :])]
-    return f"{prefix}{max(used, default=0) + 1:04d}"
+    return next_number(Advisor, "advisor_number", f"{ADVISOR_NUMBER_PREFIX}{street.code}", 4)
 
 
 class AdvisorStationQuerySet(ScopedQuerySet):

@@ -15,7 +15,6 @@ its bureau's.
 """
 
 import datetime
-import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,6 +44,7 @@ from cases.choices import (
     Urgency,
 )
 from changning_aid import pinyin
+from changning_aid.numbering import next_number
 from changning_aid.scoping import ScopedQuerySet
 from changning_aid.sensitive.fields import (
     EncryptedIdNumberField,
@@ -57,15 +57,6 @@ FILE_NUMBER_PREFIX = "DA"
 NEED_NUMBER_PREFIX = "XQ"
 RESOURCE_NUMBER_PREFIX = "ZY"
 SERVICE_NUMBER_PREFIX = "FW"
-
-
-def next_number(model, field, prefix, digits):
-    """`prefix` followed by the next free sequence of `digits` digits among `model.field`."""
-    values = model._default_manager.filter(**{f"{field}__startswith": prefix}).values_list(
-        field, flat=True
-    )
-    used = [int(v[len(prefix) :]) for v in values if re.fullmatch(r"\d+", v[len(prefix) :])]
-    return f"{prefix}{max(used, default=0) + 1:0{digits}d}"
 
 
 def served_stations(user):

@@ -67,8 +67,8 @@ from cases.models import (
     RecipientKeyGroup,
     Resource,
     ServiceRecord,
-    next_number,
 )
+from changning_aid.numbering import next_number
 from changning_aid.sensitive.fields import hash_id_number
 from changning_aid.sensitive.idnumbers import check_character
 from stations.choices import StationKind, StationStatus
