@@ -521,7 +521,11 @@ class ServiceForm(forms.Form):
 
     def _find_recipient(self, file_number):
         file_number = (file_number or "").strip().upper()
-        if not file_number or len(file_number) > 30:
+        # A file number is DA + digits: anything else (a NUL character PostgreSQL refuses,
+        # say) finds nobody without asking the database.
+        if not file_number or len(file_number) > 30 or not file_number.isascii():
+            return None
+        if not file_number.isalnum():
             return None
         return (
             Recipient.objects.visible_to(self.user)

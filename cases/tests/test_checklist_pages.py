@@ -439,6 +439,9 @@ def test_an_advisor_records_their_own_service(client, world):
     # A person they do not see is not found.
     response = client.post(url, service_payload(world, recipient=world["zhao"].file_number))
     assert f"找不到档案号为 {world['zhao'].file_number} 的人员" in body(response)
+    # Nor is a file number with a NUL character (PostgreSQL refuses those in a query).
+    response = client.post(url, service_payload(world, recipient="DA\x00310105"))
+    assert response.status_code == 200 and 'class="field-error"' in body(response)
     assert ServiceRecord.objects.count() == before
 
 
