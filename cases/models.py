@@ -481,6 +481,55 @@ class CurrentPeriod(models.Model):
             raise ValidationError({"ends_on": _("结束日期不能早于开始日期。")})
 
 
+class AdvisorChargeQuerySet(RecipientLinkQuerySet):
+    def on(self, day):
+        """The charges in force on `day`."""
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day), starts_on__lte=day)
+
+
+@audit.track()
+class AdvisorCharge(models.Model):
+    """Who was the person's responsible advisor (责任顾问) from when to when (inclusive).
+
+    `Recipient.advisor` is the advisor today; these rows keep the past, so that a month's
+    missed visit belongs to the advisor responsible on the month's last day (DOMAIN.md C9).
+    They are written only by `cases.charges.record_charges`, which every change of a
+    person's advisor goes through; the open row (no end) always names `Recipient.advisor`.
+    """
+
+    recipient = models.ForeignKey(
+        Recipient, verbose_name=_("困难人员"), on_delete=models.CASCADE, related_name="charges"
+    )
+    advisor = models.ForeignKey(
+        "advisors.Advisor",
+        verbose_name=_("责任顾问"),
+        on_delete=models.PROTECT,
+        related_name="charges",
+    )
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"), null=True, blank=True)
+
+    objects = AdvisorChargeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("责任顾问期间")
+        verbose_name_plural = _("责任顾问期间")
+        ordering = ["recipient", "starts_on", "pk"]
+        indexes = [models.Index(fields=["recipient", "starts_on"], name="charge_recipient_start")]
+        constraints = [
+            models.CheckConstraint(
+                name="charge_in_order",
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+            ),
+            models.UniqueConstraint(
+                fields=["recipient"], condition=Q(ends_on__isnull=True), name="charge_one_open"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.advisor_id} {self.starts_on} – {self.ends_on or '至今'}"
+
+
 # Checklist 3: resources -----------------------------------------------------------------
 
 

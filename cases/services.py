@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from advisors.models import Advisor, active_q
+from cases.charges import record_charges
 from cases.choices import (
     NEED_TRANSITIONS,
     OPEN_NEED_STATUSES,
@@ -185,6 +186,8 @@ def register_recipient(
     recipient.refresh_derived()
     recipient.full_clean(exclude=["file_number", "id_number_hash"])
     recipient.save()
+    if recipient.advisor_id:
+        record_charges([recipient.pk], recipient.advisor_id)
     RecipientCategory.objects.bulk_create(
         RecipientCategory(recipient=recipient, category=c) for c in categories
     )
@@ -231,9 +234,12 @@ def update_recipient(*, actor, recipient, id_number=None, **changes):
             changes["id_number"] = number
     if "name" in changes:
         changes["name"] = (changes["name"] or "").strip()
+    advisor_before = recipient.advisor_id
     apply_changes(recipient, changes, exclude=["file_number", "id_number_hash"])
     recipient.refresh_derived()
     recipient.save()
+    if recipient.advisor_id != advisor_before:
+        record_charges([recipient.pk], recipient.advisor_id)
     ensure_still_visible(recipient, actor)
     return recipient
 
@@ -408,6 +414,7 @@ def hand_over(*, actor, from_advisor, to_advisor):
         raise ValidationError({"to_advisor": _("接手顾问必须是同一街镇的顾问。")})
     _check_advisor(to_advisor, to_advisor.street)
     now = timezone.now()
+    record_charges(Recipient.objects.filter(advisor=from_advisor), to_advisor.pk)
     recipients = Recipient.objects.filter(advisor=from_advisor).update(
         advisor=to_advisor, updated_at=now
     )
@@ -816,3 +823,433 @@ def set_vocabulary_entry_active(*, actor, entry, active):
     entry.is_active = bool(active)
     entry.save(update_fields=["is_active"])
     return entry
+
+
+# The monthly list of current recipients ---------------------------------------------------------
+#
+# The city's assistance system gives each street, every month, the list of its current
+# recipients (现有救助对象月度名单). Importing the list of month M = [first, last] makes the
+# register say what the list says, from `first` on (`cases.current_list_io` reads the file and
+# previews; `import_current_list` writes):
+#
+# - a listed person with a period covering the whole month continues: nothing changes;
+# - a listed person current on `first` whose period ends inside the month is current again
+#   from then on: the period is reopened (no end), later periods of theirs are merged into it;
+# - a listed person not current on `first` is current from `first` (no end): a period that
+#   ended on the eve of `first` is reopened rather than a new one added, later periods are
+#   merged into the new one (never two periods on one day);
+# - a listed ID number that is not on the register is a new person (在册), current from `first`;
+# - a registered person of the streets the list decides who is not on it and whose period
+#   began before `first` and reaches into the month has that period ended on the eve of
+#   `first`; a period of theirs that begins within the month is kept as it is (an import never
+#   deletes a period it cannot end) and the preview lists it for the keeper to check;
+# - people who left the register (已退出) are not touched, and cannot be listed.
+#
+# The rule is the same for the current and the previous month: a list decides from its first
+# day on, so lists are imported in the order of their months.
+
+LIST_CONTINUE = "continue"
+LIST_EXTEND = "extend"
+LIST_JOIN = "join"
+LIST_END = "end"
+LIST_KEEP = "keep"
+
+
+def list_months(today=None):
+    """The months whose list may be imported, as their first days: this month, then last month."""
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    return [first, (first - datetime.timedelta(days=1)).replace(day=1)]
+
+
+def month_end(first):
+    """The last day of the month that begins on `first`."""
+    following = (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return following - datetime.timedelta(days=1)
+
+
+class ListedChange:
+    """What a month's list does to one person's periods.
+
+    `kind` is one of LIST_CONTINUE, LIST_EXTEND, LIST_JOIN, LIST_END, LIST_KEEP; `before` and
+    `after` are the person's periods that reach the month (those ending on the eve of its first
+    day or later), as (starts_on, ends_on) in order; `updates` ((pk, starts_on, ends_on), ...),
+    `deletions` (pk, ...) and `creation` ((starts_on, ends_on) or None) turn one into the other;
+    `kept` are the periods of an unlisted person that begin within the month, left as they are;
+    `stored` the stored (starts_on, ends_on) of the periods read, by pk.
+    """
+
+    __slots__ = ("kind", "before", "after", "updates", "deletions", "creation", "kept", "stored")
+
+    def __init__(
+        self,
+        kind,
+        before,
+        after,
+        *,
+        updates=(),
+        deletions=(),
+        creation=None,
+        kept=(),
+        stored=None,
+    ):
+        self.kind = kind
+        self.before = tuple(before)
+        self.after = tuple(after)
+        self.updates = tuple(updates)
+        self.deletions = tuple(deletions)
+        self.creation = creation
+        self.kept = tuple(kept)
+        self.stored = stored or {}
+
+    def changed_fields(self):
+        """[(pk, {field: new value})] of the updates: only what differs from the stored period."""
+        changed = []
+        for pk, starts_on, ends_on in self.updates:
+            stored_start, stored_end = self.stored.get(pk, (None, None))
+            fields = {}
+            if starts_on != stored_start:
+                fields["starts_on"] = starts_on
+            if ends_on != stored_end or pk not in self.stored:
+                fields["ends_on"] = ends_on
+            changed.append((pk, fields))
+        return changed
+
+    @property
+    def writes(self):
+        return bool(self.updates or self.deletions or self.creation)
+
+    def __repr__(self):
+        return f"<ListedChange {self.kind} {self.before} → {self.after}>"
+
+
+def month_list_change(periods, first, *, listed):
+    """The `ListedChange` of one person for the list of the month beginning on `first`, or None.
+
+    `periods` are the person's periods as (pk, starts_on, ends_on); `listed` whether the person
+    is on the list. Pure: nothing is read or written. See the rules above.
+    """
+    last = month_end(first)
+    eve = first - datetime.timedelta(days=1)
+    relevant = sorted(
+        (period for period in periods if period[2] is None or period[2] >= eve),
+        key=lambda period: period[1],
+    )
+    before = [(starts_on, ends_on) for _pk, starts_on, ends_on in relevant]
+    stored = {pk: (starts_on, ends_on) for pk, starts_on, ends_on in relevant}
+    covering = next(
+        (p for p in relevant if p[1] <= first and (p[2] is None or p[2] >= first)), None
+    )
+    if listed:
+        if covering is not None and (covering[2] is None or covering[2] >= last):
+            return ListedChange(LIST_CONTINUE, before, before)
+        # At most one period begins before `first` and reaches its eve (they never overlap).
+        earlier = [p for p in relevant if p[1] < first]
+        later = [p for p in relevant if p[1] >= first]
+        wanted = (earlier[0][1] if earlier else first, None)
+        kind = LIST_EXTEND if covering is not None else LIST_JOIN
+        rows = earlier + later
+        if not rows:
+            return ListedChange(kind, before, [wanted], creation=wanted, stored=stored)
+        kept_row, merged = rows[0], rows[1:]
+        updates = [] if (kept_row[1], kept_row[2]) == wanted else [(kept_row[0], *wanted)]
+        return ListedChange(
+            kind,
+            before,
+            [wanted],
+            updates=updates,
+            deletions=[p[0] for p in merged],
+            stored=stored,
+        )
+    kept = [(start, end) for _pk, start, end in relevant if first <= start <= last]
+    if covering is not None and covering[1] < first:
+        after = [
+            (starts_on, eve if pk == covering[0] else ends_on)
+            for pk, starts_on, ends_on in relevant
+        ]
+        return ListedChange(
+            LIST_END,
+            before,
+            after,
+            updates=[(covering[0], covering[1], eve)],
+            kept=kept,
+            stored=stored,
+        )
+    if kept:
+        return ListedChange(LIST_KEEP, before, before, kept=kept)
+    return None
+
+
+def plan_current_list(*, actor, first, streets, listed, lock=False):
+    """{recipient id: ListedChange} of the list of the month beginning on `first`.
+
+    `streets` (ids) are the streets the list decides, `listed` the ids of the registered
+    people on it (all of those streets). The unlisted are the registered people of those
+    streets the actor sees; only those the list changes or whose periods it keeps are in the
+    answer. Two queries whatever the number of people (three with `lock`, which locks the
+    people of the streets and their periods when applying).
+    """
+    eve = first - datetime.timedelta(days=1)
+    people = Recipient.objects.visible_to(actor).registered().filter(street__in=list(streets))
+    if lock:
+        list(people.select_for_update(of=("self",)).only("pk").values_list("pk", flat=True))
+    periods = CurrentPeriod.objects.filter(recipient__in=people.values("pk")).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=eve)
+    )
+    if lock:
+        periods = periods.select_for_update(of=("self",))
+    by_person = {}
+    for pk, recipient_id, starts_on, ends_on in periods.values_list(
+        "pk", "recipient_id", "starts_on", "ends_on"
+    ):
+        by_person.setdefault(recipient_id, []).append((pk, starts_on, ends_on))
+    listed = set(listed)
+    changes = {}
+    for recipient_id in listed | set(by_person):
+        change = month_list_change(
+            by_person.get(recipient_id, ()), first, listed=recipient_id in listed
+        )
+        if change is not None:
+            changes[recipient_id] = change
+    return changes
+
+
+class ListedNewcomer:
+    """A person on a month's list who is not on the register yet: registered by the import.
+
+    `committee` places them; the gender is the one the ID number codes.
+    """
+
+    __slots__ = ("committee", "name", "id_number", "categories", "address", "phone")
+
+    def __init__(self, *, committee, name, id_number, categories=(), address="", phone=""):
+        self.committee = committee
+        self.name = name
+        self.id_number = id_number
+        self.categories = tuple(categories)
+        self.address = address
+        self.phone = phone
+
+
+def gender_of_id_number(number):
+    """The gender an 18-character ID number codes (its 17th digit: odd for men)."""
+    from cases.choices import Gender
+
+    return Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
+
+
+# Large IN lists are sent in parts (SQLite takes at most 32766 parameters in one statement).
+LIST_CHUNK = 5000
+
+
+def in_parts(items, size=LIST_CHUNK):
+    """`items` in lists of at most `size`, for IN lists of any length."""
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _list_note(first):
+    return _("按%(year)s年%(month)s月现有救助对象名单认定") % {
+        "year": first.year,
+        "month": first.month,
+    }
+
+
+# Checked apart by `_register_newcomers` (the ID number, the committee) or generated.
+NEWCOMER_UNCHECKED = ("file_number", "id_number", "id_number_hash", "committee", "street")
+
+
+def _register_newcomers(actor, first, newcomers, street_ids):
+    """Register the newcomers of a list in bulk, each current from `first`, under the rules of
+    `register_recipient`: a committee the actor sees in a street the list decides, a valid
+    ID number not on the register (nor twice in the list), categories in use, a valid record.
+    Returns the new people's ids."""
+    if not newcomers:
+        return []
+    committee_ids = {newcomer.committee.pk for newcomer in newcomers}
+    committees = {
+        committee.pk: committee
+        for committee in Committee.objects.visible_to(actor)
+        .filter(pk__in=committee_ids)
+        .select_related("street")
+    }
+    if set(committees) != committee_ids:
+        raise Http404
+    numbers = {}
+    for newcomer in newcomers:
+        committee = committees[newcomer.committee.pk]
+        if committee.street_id not in street_ids:
+            raise ValidationError({"committee": _("居委不在名单所属的街镇内。")})
+        number = _clean_id_number(newcomer.id_number)
+        if number in numbers:
+            raise DuplicateRecipient(_("名单中同一身份证号出现了两次。"), None)
+        numbers[number] = newcomer
+    digests = [hash_id_number(number) for number in numbers]
+    for part in in_parts(digests):
+        taken = Recipient.objects.filter(id_number_hash__in=part).first()
+        if taken is not None:
+            _refuse_duplicate(actor, taken.plain_id_number())
+            raise DuplicateRecipient(_("该身份证号已经建档。"), None)
+    allowed = {category.pk for category in AssistanceCategory.objects.visible_to(actor).in_use()}
+    for newcomer in newcomers:
+        unknown = [str(c) for c in newcomer.categories if c.pk not in allowed]
+        if unknown:
+            raise ValidationError({"categories": _("不可选用的项目:%s。") % "、".join(unknown)})
+    # The 档案号 of each street, in one query: DA + street code + the next free sequence
+    # (as `cases.models.next_file_number` numbers one person).
+    from cases.models import FILE_NUMBER_PREFIX
+
+    prefixes = {
+        committee.street_id: f"{FILE_NUMBER_PREFIX}{committee.street.code}"
+        for committee in committees.values()
+    }
+    used = {prefix: 0 for prefix in prefixes.values()}
+    same_prefix = Q(pk__in=[])
+    for prefix in used:
+        same_prefix |= Q(file_number__startswith=prefix)
+    taken_numbers = Recipient._default_manager.filter(same_prefix).values_list(
+        "file_number", flat=True
+    )
+    for file_number in taken_numbers:
+        for prefix in used:
+            tail = file_number[len(prefix) :]
+            if file_number.startswith(prefix) and tail.isdigit():
+                used[prefix] = max(used[prefix], int(tail))
+    people = []
+    for number, newcomer in numbers.items():
+        committee = committees[newcomer.committee.pk]
+        prefix = prefixes[committee.street_id]
+        used[prefix] += 1
+        person = Recipient(
+            committee=committee,
+            street=committee.street,
+            name=(newcomer.name or "").strip(),
+            gender=gender_of_id_number(number),
+            id_number=number,
+            address=(newcomer.address or "").strip(),
+            phone=(newcomer.phone or "").strip(),
+            file_number=f"{prefix}{used[prefix]:06d}",
+        )
+        person.refresh_derived()
+        # The ID number was checked above (valid, not on the register); foreign keys are the
+        # committee and street just loaded: nothing here queries the database.
+        person.full_clean(
+            exclude=[*NEWCOMER_UNCHECKED, "advisor"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        people.append(person)
+    Recipient.objects.bulk_create(people, batch_size=500)
+    RecipientCategory.objects.bulk_create(
+        (
+            RecipientCategory(recipient=person, category=category)
+            for person, newcomer in zip(people, numbers.values(), strict=True)
+            for category in dict.fromkeys(newcomer.categories)
+        ),
+        batch_size=1000,
+    )
+    note = _list_note(first)
+    CurrentPeriod.objects.bulk_create(
+        (CurrentPeriod(recipient=person, starts_on=first, note=note) for person in people),
+        batch_size=1000,
+    )
+    ids = [person.pk for person in people]
+    visible = sum(
+        Recipient.objects.visible_to(actor).filter(pk__in=part).count() for part in in_parts(ids)
+    )
+    if visible != len(ids):
+        raise PermissionDenied(_("保存的数据超出了您的管理范围,已撤销。"))
+    return ids
+
+
+def _write_list_changes(changes, first):
+    """Write the period changes of a list in bulk, after checking each person's periods.
+
+    The updates are few kinds of change (ended on the eve of the month, reopened, begun on
+    its first day), so they go as one UPDATE per kind rather than one per period.
+    """
+    deletions, creations, touched = [], [], []
+    updates = {}  # ((field, value), ...): [pk, ...]
+    note = _list_note(first)
+    for recipient_id, change in changes.items():
+        if not change.writes:
+            continue
+        _check_periods(change.after)
+        touched.append(recipient_id)
+        deletions.extend(change.deletions)
+        for pk, starts_on, ends_on in change.updates:
+            CurrentPeriod(
+                pk=pk, recipient_id=recipient_id, starts_on=starts_on, ends_on=ends_on
+            ).full_clean(exclude=["recipient"], validate_unique=False, validate_constraints=False)
+        for pk, fields in change.changed_fields():
+            updates.setdefault(tuple(sorted(fields.items())), []).append(pk)
+        if change.creation is not None:
+            starts_on, ends_on = change.creation
+            period = CurrentPeriod(
+                recipient_id=recipient_id, starts_on=starts_on, ends_on=ends_on, note=note
+            )
+            period.full_clean(
+                exclude=["recipient"], validate_unique=False, validate_constraints=False
+            )
+            creations.append(period)
+    for part in in_parts(deletions):
+        CurrentPeriod.objects.filter(pk__in=part).delete()
+    for fields, pks in updates.items():
+        for part in in_parts(pks):
+            CurrentPeriod.objects.filter(pk__in=part).update(**dict(fields))
+    CurrentPeriod.objects.bulk_create(creations, batch_size=1000)
+    now = timezone.now()
+    for part in in_parts(touched):
+        Recipient.objects.filter(pk__in=part).update(updated_at=now)
+
+
+@transaction.atomic
+def import_current_list(*, actor, first, streets, listed, newcomers=()):
+    """Make the register say what the list of current recipients of a month says.
+
+    `first` is the month's first day (this month or last month, `list_months`); `streets`
+    the streets the list decides (ids or Street objects the actor sees); `listed` the ids of
+    the registered people on the list, all of those streets; `newcomers` the
+    `ListedNewcomer`s to register. Keepers only. The periods change by the rules above, in
+    bulk; returns the number of people of each kind
+    ({"continue", "extend", "join", "register", "end", "keep"}; "continue" counts the
+    extended too).
+    """
+    require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以导入现有救助对象名单。"))
+    if first not in list_months():
+        raise ValidationError({"month": _("只能导入本月或上月的现有救助对象名单。")})
+    street_ids = {getattr(street, "pk", street) for street in streets}
+    if not street_ids:
+        raise ValidationError(_("名单中没有人员。"))
+    if Street.objects.visible_to(actor).filter(pk__in=street_ids).count() != len(street_ids):
+        raise Http404
+    listed = list(dict.fromkeys(listed))
+    found = {}
+    for part in in_parts(listed):
+        found.update(
+            (pk, (street_id, status))
+            for pk, street_id, status in Recipient.objects.visible_to(actor)
+            .filter(pk__in=part)
+            .values_list("pk", "street_id", "status")
+        )
+    if len(found) != len(listed):
+        raise Http404
+    if any(status != RecipientStatus.REGISTERED for _street, status in found.values()):
+        raise ValidationError(_("已退出的人员不能认定为现有救助对象。"))
+    if any(street_id not in street_ids for street_id, _status in found.values()):
+        raise ValidationError(_("名单中的人员不属于名单所属的街镇。"))
+    changes = plan_current_list(
+        actor=actor, first=first, streets=street_ids, listed=listed, lock=True
+    )
+    _write_list_changes(changes, first)
+    registered = _register_newcomers(actor, first, list(newcomers), street_ids)
+    kinds = [change.kind for change in changes.values()]
+    return {
+        "continue": kinds.count(LIST_CONTINUE) + kinds.count(LIST_EXTEND),
+        "extend": kinds.count(LIST_EXTEND),
+        "join": kinds.count(LIST_JOIN),
+        "register": len(registered),
+        "end": kinds.count(LIST_END),
+        "keep": sum(1 for change in changes.values() if change.kept),
+    }

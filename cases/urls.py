@@ -1,6 +1,13 @@
 from django.urls import path
 
-from cases.views import checklist_io, checklists, evaluations, recipients, vocabularies
+from cases.views import (
+    checklist_io,
+    checklists,
+    current_list,
+    evaluations,
+    recipients,
+    vocabularies,
+)
 
 app_name = "cases"
 
@@ -15,6 +22,18 @@ urlpatterns = [
     path("<int:pk>/current/start/", recipients.current_start, name="current_start"),
     path("<int:pk>/current/end/", recipients.current_end, name="current_end"),
     path("<int:pk>/exit/", recipients.recipient_exit, name="recipient_exit"),
+    # The monthly list of current recipients from the city (cases.views.current_list).
+    path("current-list/import/", current_list.current_list_import, name="current_list_import"),
+    path(
+        "current-list/import/template/",
+        current_list.current_list_template,
+        name="current_list_template",
+    ),
+    path(
+        "current-list/import/<int:pk>/",
+        current_list.current_list_import_preview,
+        name="current_list_import_preview",
+    ),
     # The four checklists and their rows (cases.views.checklists).
     path("checklists/", checklists.checklists, name="checklists"),
     path("checklists/<str:code>/", checklists.street_checklists, name="street_checklists"),

@@ -7,12 +7,14 @@ current recipients (现有救助对象) today and some have left the register; t
 (checklist 2), the resource list (checklist 3: 80 policies, 50 social organisations, 130
 caring enterprises, funds, projects, volunteering and charity, mostly district-wide) and a
 year of services (checklist 4) by the advisors at their stations, with evaluations and a few
-list reviews. `--small` seeds a handful of people per committee of the streets it loads.
+list reviews. Each person with a responsible advisor has the open charge that names them
+(`cases.AdvisorCharge`, see `advisor_charges`). `--small` seeds a handful of people per
+committee of the streets it loads. The monthly visits are `demo_visits`'s.
 
 Deterministic: every choice comes from a `random.Random` seeded with a division code, and
-dates are counted back from `today`. Idempotent: a street gets its people, needs, services,
-evaluations and reviews only while it has no people; the district's shared resources only
-while it has none, a street's own resources only while it has none.
+dates are counted back from `today`. Idempotent: a street gets its people, charges, needs,
+services, evaluations and reviews only while it has no people; the district's shared
+resources only while it has none, a street's own resources only while it has none.
 
 Written in bulk for speed, so the models' `save()` is skipped and done here instead: the
 numbers (档案号 DA, 需求 XQ, 资源 ZY, 服务 FW + street or district code + sequence, as
@@ -55,6 +57,7 @@ from cases.models import (
     NEED_NUMBER_PREFIX,
     RESOURCE_NUMBER_PREFIX,
     SERVICE_NUMBER_PREFIX,
+    AdvisorCharge,
     AssistanceCategory,
     ChecklistReview,
     CurrentPeriod,
@@ -85,6 +88,10 @@ CURRENT_SHARE = 0.31
 EXITED_SHARE = 0.08
 
 BATCH = 2000
+
+# How far back the demo's charges of responsible advisors (`AdvisorCharge`) reach at most:
+# before the twelve months of visits (`demo_visits`), so that every month has its advisor.
+CHARGE_HISTORY_DAYS = 400
 
 # The birth places of ID numbers: mostly 长宁区, some other districts of Shanghai (310103 is
 # the former 卢湾区, still on older cards).
@@ -1276,11 +1283,44 @@ def seed_people(
     CurrentPeriod.objects.bulk_create(periods, batch_size=BATCH)
     RecipientCategory.objects.bulk_create(categories, batch_size=BATCH)
     RecipientKeyGroup.objects.bulk_create(groups, batch_size=BATCH)
+    charges = advisor_charges(plans, points, today)
+    AdvisorCharge.objects.bulk_create(charges, batch_size=BATCH)
     counts.add("people", len(plans))
     counts.add("current", sum(plan.current for plan in plans))
     counts.add("exited", sum(plan.recipient.status == RecipientStatus.EXITED for plan in plans))
     counts.add("periods", len(periods))
+    counts.add("charges", len(charges))
     return plans
+
+
+def advisor_charges(plans, points, today):
+    """One open charge (`cases.AdvisorCharge`) for every person with an advisor, naming it.
+
+    The register kept no history before the demo: the charge starts when the person's first
+    period did, but no earlier than `CHARGE_HISTORY_DAYS` ago (a person without periods:
+    that day) and not before the advisor started; so a month's miss (C9) belongs to the
+    advisor, or to nobody in the months before they started. The people of an advisor who
+    has left (`keep_one_waiting`) stay in that advisor's charge until they are handed over.
+    """
+    started = {advisor[0]: advisor[1] for staff in points.values() for advisor in staff.advisors}
+    earliest = today - datetime.timedelta(days=CHARGE_HISTORY_DAYS)
+    charges = []
+    for plan in plans:
+        recipient = plan.recipient
+        if recipient.advisor_id is None:
+            continue
+        starts_on = max(min((period[0] for period in plan.periods), default=earliest), earliest)
+        advisor_start = started.get(recipient.advisor_id)
+        if advisor_start is not None:
+            starts_on = max(starts_on, advisor_start)
+        charges.append(
+            AdvisorCharge(
+                recipient_id=recipient.pk,
+                advisor_id=recipient.advisor_id,
+                starts_on=min(starts_on, today),
+            )
+        )
+    return charges
 
 
 class StreetWork:

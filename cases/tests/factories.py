@@ -3,6 +3,7 @@
 import datetime
 import itertools
 
+from cases.charges import record_charges
 from cases.choices import AreaLevel, Gender, NeedCategory, NeedSource, ResourceType, Urgency
 from cases.models import CurrentPeriod, Need, Recipient, Resource
 from changning_aid.sensitive.idnumbers import check_character
@@ -18,7 +19,16 @@ def id_number(birth=datetime.date(1960, 5, 17), *, male=False, area="310105"):
     return first_17 + check_character(first_17)
 
 
-def make_recipient(committee, *, name=None, male=False, current_from=None, advisor=None, **fields):
+def make_recipient(
+    committee,
+    *,
+    name=None,
+    male=False,
+    current_from=None,
+    advisor=None,
+    charged_from=None,
+    **fields,
+):
     """A registered person of `committee`; a current recipient from `current_from` if given."""
     recipient = Recipient.objects.create(
         committee=committee,
@@ -31,6 +41,10 @@ def make_recipient(committee, *, name=None, male=False, current_from=None, advis
     )
     if current_from is not None:
         CurrentPeriod.objects.create(recipient=recipient, starts_on=current_from)
+    if advisor is not None:
+        # As the register's services do: the charge history names the advisor from today
+        # (or from `charged_from`, for tests of past months).
+        record_charges([recipient.pk], advisor.pk, on=charged_from or current_from)
     return recipient
 
 

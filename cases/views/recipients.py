@@ -326,6 +326,8 @@ def recipient_history(user, recipient):
 
 
 def _file_context(request, recipient, **forms):
+    from visits.views import recipient_visits
+
     user = request.user
     today = timezone.localdate()
     periods = list(CurrentPeriod.objects.filter(recipient=recipient).order_by("-starts_on"))
@@ -372,6 +374,7 @@ def _file_context(request, recipient, **forms):
         "furthest_step": furthest,
         "furthest_step_label": ServiceStep(furthest).label if furthest else "",
         "evaluations": evaluations,
+        **recipient_visits(user, recipient),
         "history": recipient_history(user, recipient),
         "can_keep": keeper,
         "can_edit": can_view(user) and not recipient.is_anonymised,

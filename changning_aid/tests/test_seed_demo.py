@@ -1,6 +1,7 @@
 """`manage.py seed_demo`: the demo network and logins every later demo and journey starts from."""
 
 import datetime
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -30,6 +31,7 @@ from cases.choices import (
     ResourceType,
 )
 from cases.models import (
+    AdvisorCharge,
     ChecklistReview,
     CurrentPeriod,
     Evaluation,
@@ -47,6 +49,9 @@ from changning_aid.sensitive.idnumbers import is_valid_id_number
 from stations.choices import StationKind, StationStatus
 from stations.models import Committee, District, Station, Street
 from supervision.staffing_rules import RULES
+from visits import coverage
+from visits.choices import FAILED_RESULTS, CheckLevel, VisitResult
+from visits.models import Visit, policy_for
 
 DEMO_PASSWORD = "Changning-2023"
 
@@ -96,6 +101,8 @@ def snapshot():
         "services": list(ServiceRecord.objects.order_by("pk").values()),
         "evaluations": list(Evaluation.objects.order_by("pk").values()),
         "reviews": list(ChecklistReview.objects.order_by("pk").values()),
+        "charges": list(AdvisorCharge.objects.order_by("pk").values()),
+        "visits": list(Visit.objects.order_by("pk").values()),
     }
 
 
@@ -698,3 +705,222 @@ def test_the_full_seed_shares_the_people_out_with_some_large_committees(full_see
     assert sum(counts) == 600
     assert Committee.objects.count() == len(counts)
     assert counts[-1] >= 2 * counts[len(counts) // 2]
+
+
+# ---- Monthly visits ---------------------------------------------------------------------------
+
+
+def district_policy():
+    return policy_for(District.objects.get().pk)
+
+
+def visit_months():
+    """The twelve months of demo visits, the month in progress last."""
+    return coverage.months_ending(timezone.localdate(), 12)
+
+
+@pytest.mark.django_db
+def test_visits_cover_most_due_person_months(small_seed):
+    policy = district_policy()
+    complete = visit_months()[:-1]
+    figures = [coverage.month_figures(Recipient.objects.all(), month, policy) for month in complete]
+    assert all(figure.due for figure in figures)
+    due = sum(figure.due for figure in figures)
+    visited = sum(figure.visited for figure in figures)
+    assert 0.85 * due <= visited < due
+    # Nobody is visited before the window or after today.
+    today = timezone.localdate()
+    assert not Visit.objects.filter(
+        Q(visited_on__lt=complete[0]) | Q(visited_on__gt=today)
+    ).exists()
+    assert "近12个月走访记录" in small_seed
+
+
+@pytest.mark.django_db
+def test_last_month_has_gaps_and_a_poorly_covered_committee(small_seed):
+    policy = district_policy()
+    last_month = visit_months()[-2]
+    figure = coverage.month_figures(Recipient.objects.all(), last_month, policy)
+    assert Decimal(80) <= figure.rate <= Decimal(99)
+    by_committee = coverage.month_figures(
+        Recipient.objects.all(), last_month, policy, by="committee"
+    )
+    rates = [f.rate for f in by_committee.values() if f.due]
+    assert min(rates) < 80
+    # Most committees are (nearly) fully covered.
+    assert sum(rate >= 90 for rate in rates) >= 0.7 * len(rates)
+    # The misses listed are the figure's.
+    assert coverage.misses(Recipient.objects.all(), last_month, policy).count() == figure.missed
+
+
+@pytest.mark.django_db
+def test_failed_attempts_are_recorded_and_not_counted(small_seed):
+    policy = district_policy()
+    failed = Visit.objects.filter(result__in=FAILED_RESULTS)
+    assert failed.exists()
+    assert 0.01 * Visit.objects.count() <= failed.count() <= 0.08 * Visit.objects.count()
+    assert set(failed.values_list("method", flat=True)) == {"home"}
+    assert not failed.exclude(living="", health="", housing="", mood="").exists()
+    # Some are followed by a successful retry a few days later...
+    retried = 0
+    for attempt in failed:
+        retried += Visit.objects.filter(
+            recipient=attempt.recipient_id,
+            result=VisitResult.COMPLETED,
+            visited_on__gt=attempt.visited_on,
+            visited_on__lte=attempt.visited_on + datetime.timedelta(days=8),
+        ).exists()
+    assert retried >= 1
+    # ...and a month with failed attempts only is a miss.
+    only_failed = 0
+    for month in visit_months()[:-1]:
+        first, last = coverage.month_bounds(month)
+        in_month = Visit.objects.filter(visited_on__gte=first, visited_on__lte=last)
+        people = set(in_month.filter(result__in=FAILED_RESULTS).values_list("recipient", flat=True))
+        people -= set(
+            in_month.filter(result=VisitResult.COMPLETED).values_list("recipient", flat=True)
+        )
+        due = coverage.due_in(Recipient.objects.filter(pk__in=people), month, policy)
+        missed = coverage.misses(Recipient.objects.filter(pk__in=people), month, policy)
+        assert set(missed.values_list("pk", flat=True)) == set(due.values_list("pk", flat=True))
+        only_failed += due.count()
+    assert only_failed >= 1
+
+
+@pytest.mark.django_db
+def test_visits_by_an_advisor_on_duty_for_the_persons_point_on_working_days(small_seed):
+    visits = Visit.objects.select_related("advisor", "recipient__street", "recorded_by")
+    assert visits.count() >= 8 * Recipient.objects.current_on(timezone.localdate()).count()
+    numbers = set()
+    weekend = 0
+    for visit in visits:
+        assert visit.advisor.is_active_on(visit.visited_on), visit
+        assert visit.advisor.street_id == visit.recipient.street_id
+        assert visit.advisor.station_links.filter(
+            Q(station__committee=visit.recipient.committee_id)
+            | Q(station__kind=StationKind.STREET, station__street=visit.recipient.street_id)
+        ).exists()
+        assert visit.recipient.is_current_on(visit.visited_on)
+        assert timezone.localtime(visit.recorded_at).date() >= visit.visited_on
+        assert visit.updated_at >= visit.recorded_at
+        assert visit.recorded_by.role in (Role.ADVISOR, Role.STREET_MANAGER)
+        assert visit.visit_number.startswith(f"ZF{visit.recipient.street.code}")
+        assert len(visit.visit_number) == 2 + 9 + 7
+        numbers.add(visit.visit_number)
+        weekend += visit.visited_on.weekday() >= 5
+        visit.full_clean()
+    assert len(numbers) == visits.count()
+    assert weekend <= 0.01 * visits.count()
+    assert set(visits.values_list("method", flat=True)) == {"home", "phone", "station", "video"}
+    assert visits.filter(method="home").count() > visits.count() / 2
+    assert visits.filter(visited_at=None).exists()
+
+
+@pytest.mark.django_db
+def test_some_advisors_log_late_and_managers_enter_some_visits(small_seed):
+    late = [
+        visit
+        for visit in Visit.objects.all()
+        if (timezone.localtime(visit.recorded_at).date() - visit.visited_on).days >= 4
+    ]
+    assert late
+    assert len({visit.advisor_id for visit in late}) <= 0.15 * Advisor.objects.count()
+    assert Visit.objects.filter(recorded_by__role=Role.STREET_MANAGER).exists()
+    assert Visit.objects.filter(recorded_by__role=Role.ADVISOR).exists()
+
+
+@pytest.mark.django_db
+def test_quick_checks_mostly_normal_and_follow_ups_completed_by_a_later_visit(small_seed):
+    today = timezone.localdate()
+    done = Visit.objects.filter(result=VisitResult.COMPLETED)
+    for check in ("living", "health", "mood"):
+        levels = list(done.values_list(check, flat=True))
+        assert levels.count(CheckLevel.NORMAL) >= 0.75 * len(levels), check
+    assert done.filter(health__in=[CheckLevel.ATTENTION, CheckLevel.RISK]).exists()
+    follow_ups = Visit.objects.filter(follow_up_required=True).select_related("followed_up_by")
+    assert 0.03 * done.count() <= follow_ups.count() <= 0.15 * done.count()
+    completed = follow_ups.exclude(followed_up_by=None)
+    assert completed.count() > follow_ups.count() / 2
+    for visit in follow_ups:
+        assert visit.follow_up_by > visit.visited_on and visit.follow_up_note
+        later = Visit.objects.filter(
+            recipient=visit.recipient_id,
+            result=VisitResult.COMPLETED,
+            visited_on__gt=visit.visited_on,
+        ).order_by("visited_on", "visited_at")
+        # Completed by the person's next successful visit; open while there is none.
+        assert visit.followed_up_by == later.first(), visit
+    assert follow_ups.filter(followed_up_by=None).exists()
+    assert not Visit.objects.filter(follow_up_required=False).exclude(followed_up_by=None).exists()
+    assert follow_ups.filter(followed_up_by=None, follow_up_by__gte=today).exists() or (
+        follow_ups.filter(followed_up_by=None, follow_up_by__lt=today).exists()
+    )
+
+
+@pytest.mark.django_db
+def test_every_person_with_an_advisor_has_one_open_charge_naming_them(small_seed):
+    today = timezone.localdate()
+    charged = {}
+    for recipient_id, advisor_id in AdvisorCharge.objects.filter(ends_on=None).values_list(
+        "recipient", "advisor"
+    ):
+        assert recipient_id not in charged
+        charged[recipient_id] = advisor_id
+    assert charged == dict(Recipient.objects.exclude(advisor=None).values_list("pk", "advisor"))
+    # Those waiting to be handed over too; and every charge begins after the advisor started.
+    waiting = unassigned_current(Recipient.objects.all(), today).exclude(advisor=None)
+    assert waiting.exists()
+    assert all(charged[pk] == advisor for pk, advisor in waiting.values_list("pk", "advisor"))
+    for charge in AdvisorCharge.objects.select_related("advisor"):
+        assert charge.advisor.started_on <= charge.starts_on <= today
+    # The month's last day has a responsible advisor for most of the people due.
+    last_month = visit_months()[-2]
+    rows = coverage.due_in(Recipient.objects.exclude(advisor=None), last_month, district_policy())
+    assert sum(row.m_advisor is not None for row in rows) >= 0.8 * len(rows)
+
+
+@pytest.mark.django_db
+def test_the_demo_advisor_login_has_people_to_visit_this_month(small_seed):
+    user = User.objects.get(username="advisor_310105001001")
+    policy = district_policy()
+    this_month, last_month = visit_months()[-1], visit_months()[-2]
+    mine = Recipient.objects.for_advisor(user).filter(advisor__user=user)
+    now = coverage.with_month(mine, this_month, policy)
+    assert now.filter(m_due=True, m_visit=None).exists()
+    # A few of theirs missed last month (where they had anyone due: the tests' demo is small).
+    if coverage.due_in(mine, last_month, policy).exists():
+        assert coverage.misses(mine, last_month, policy).exists()
+    # Today's desk: the month in progress has visits up to today only, not for everyone.
+    assert Visit.objects.filter(visited_on__gte=this_month).exists() or (
+        timezone.localdate().day <= 3
+    )
+    figure = coverage.month_figures(Recipient.objects.all(), this_month, policy)
+    assert figure.visited < figure.due
+
+
+@pytest.mark.django_db
+def test_a_street_seeded_before_visits_gets_them_on_the_next_run(small_seed):
+    visits = sorted(
+        Visit.objects.values_list("recipient", "advisor", "visited_on", "method", "result")
+    )
+    Visit.objects.filter(followed_up_by__isnull=False).update(followed_up_by=None)
+    Visit.objects.all().delete()
+    output = seed("--small")
+    assert "近12个月走访记录" in output
+    assert (
+        sorted(Visit.objects.values_list("recipient", "advisor", "visited_on", "method", "result"))
+        == visits
+    )
+
+
+@pytest.mark.django_db
+def test_the_full_seed_has_a_poorly_covered_committee(full_seed):
+    policy = district_policy()
+    last_month = visit_months()[-2]
+    figure = coverage.month_figures(Recipient.objects.all(), last_month, policy)
+    assert Decimal(80) <= figure.rate <= Decimal(99)
+    by_committee = coverage.month_figures(
+        Recipient.objects.all(), last_month, policy, by="committee"
+    )
+    assert min(f.rate for f in by_committee.values() if f.due) < 80
+    assert "走访覆盖较差的居委" in full_seed

@@ -188,6 +188,12 @@ def street_detail(request, code):
             street_trainings(street, today).visible_to(user).select_related("street", "district")
         )
     c2 = results.get("C2")
+    month_panel = None
+    if user.is_bureau or user.is_street_manager:
+        # The month rule (C9) of the street: this month so far and last month's misses.
+        from visits.coverage_views import street_month_panel
+
+        month_panel = street_month_panel(user, street, today)
     return render(
         request,
         "stations/street_detail.html",
@@ -224,6 +230,7 @@ def street_detail(request, code):
             "c8": results.get("C8"),
             "year": today.year,
             "can_edit": can_keep_station(user),
+            "month_panel": month_panel,
         },
     )
 

@@ -5,7 +5,9 @@ project (through `import_divisions`, the same door as any other division file), 
 stations into service with plausible addresses, phones and hours, and creates one login per
 role. It then staffs the network: about 330 advisors (2-4 at each street station, 1-2 at
 most committee points), their filing, this year's and last year's professional trainings
-with attendance, and a few volunteers per street. Later issues add their demo data here.
+with attendance, and a few volunteers per street. Later issues add their demo data here:
+the people in hardship and the four checklists (`demo_cases`), twelve months of monthly
+visits with their gaps (`demo_visits`).
 
 The people are made so that every staffing rule has rows that pass and rows to show: a few
 running committee points have no advisor (C6), one street station keeps a single advisor on
@@ -65,7 +67,7 @@ from advisors.models import (
     active_q,
 )
 from audit.loading import triggers_held_off
-from changning_aid import demo_cases, pinyin
+from changning_aid import demo_cases, demo_visits, pinyin
 from stations.choices import StationKind, StationStatus
 from stations.models import Committee, District, Station, Street
 from stations.naming import committee_short_name
@@ -525,11 +527,23 @@ def cases_summary(cases):
     """What `demo_cases.seed_cases` created, in a sentence."""
     return (
         f"困难人员 {cases.get('people', 0)} 人（其中现有救助对象 {cases.get('current', 0)} 人、"
-        f"已退出 {cases.get('exited', 0)} 人），需求 {cases.get('needs', 0)} 条"
+        f"已退出 {cases.get('exited', 0)} 人；责任顾问记录 {cases.get('charges', 0)} 条），"
+        f"需求 {cases.get('needs', 0)} 条"
         f"（对接资源 {cases.get('need_links', 0)} 次），资源 {cases.get('resources', 0)} 项，"
         f"服务记录 {cases.get('services', 0)} 条"
         f"（其中集体活动 {cases.get('group_services', 0)} 次），"
         f"服务评议 {cases.get('evaluations', 0)} 条，清单复核 {cases.get('reviews', 0)} 次。"
+    )
+
+
+def visits_summary(visits):
+    """What `demo_visits.seed_visits` created, in a sentence."""
+    poor = "、".join(visits.get("poor_committees", ()))
+    return (
+        f"近12个月走访记录 {visits['visits']} 条（其中未成功走访 {visits.get('failed', 0)} 次，"
+        f"延后录入 {visits.get('late', 0)} 条；需要跟进 {visits.get('follow_ups', 0)} 条，"
+        f"尚未跟进 {visits.get('follow_ups_open', 0)} 条）"
+        + (f"，走访覆盖较差的居委：{poor}。" if poor else "。")
     )
 
 
@@ -575,6 +589,9 @@ class Command(BaseCommand):
                     today=today,
                     small=small,
                 )
+                visits = demo_visits.seed_visits(
+                    street_codes=street_codes, positions=positions, today=today
+                )
 
         created = (
             stations_filled,
@@ -584,6 +601,7 @@ class Command(BaseCommand):
             trainings_created,
             volunteers_created,
             *cases.values(),
+            *visits.values(),
         )
         if any(created):
             released = (
@@ -598,6 +616,8 @@ class Command(BaseCommand):
             )
             if any(cases.values()):
                 self.stdout.write(self.style.SUCCESS(cases_summary(cases)))
+            if visits.get("visits"):
+                self.stdout.write(self.style.SUCCESS(visits_summary(visits)))
         else:
             self.stdout.write(self.style.SUCCESS("演示数据已是最新，本次没有新建或修改任何记录。"))
         self.print_logins(street_codes, committee_codes)

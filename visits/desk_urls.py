@@ -1,0 +1,12 @@
+"""The advisor's desk (走访工作台), under /visits/desk/: the page, its live search and the
+quick visit form's POST. No URL takes an object: the person is picked in the query or form."""
+
+from django.urls import path
+
+from visits import desk_views
+
+urlpatterns = [
+    path("", desk_views.desk, name="desk"),
+    path("search/", desk_views.desk_search, name="desk_search"),
+    path("record/", desk_views.desk_record, name="desk_record"),
+]
