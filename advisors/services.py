@@ -47,6 +47,7 @@ from advisors.models import (
 )
 from changning_aid.scoping import ensure_still_visible
 from changning_aid.writes import apply_changes, require_role, visible_or_404
+from notifications import hooks as notification_hooks
 from stations.models import Station, Street
 
 # Roles that keep the registry (register, edit, stations, leave, trainings, attendance).
@@ -227,6 +228,7 @@ def file_advisor(*, actor, advisor, filing_number, filed_on):
     advisor.save(update_fields=["filing_status", "filing_number", "filed_on", "updated_at"])
     _record(advisor, actor, FilingAction.FILE, filing_number=advisor.filing_number)
     ensure_still_visible(advisor, actor)
+    notification_hooks.filing_decided(advisor, actor)
     return advisor
 
 
@@ -244,6 +246,7 @@ def send_back(*, actor, advisor, reason):
     advisor.save(update_fields=["filing_submitted_at", "updated_at"])
     _record(advisor, actor, FilingAction.SEND_BACK, reason=reason)
     ensure_still_visible(advisor, actor)
+    notification_hooks.filing_decided(advisor, actor)
     return advisor
 
 
@@ -266,6 +269,7 @@ def revoke_filing(*, actor, advisor, reason):
     _record(advisor, actor, FilingAction.REVOKE, reason=reason)
     _stop_login(actor, advisor)
     ensure_still_visible(advisor, actor)
+    notification_hooks.filing_decided(advisor, actor)
     return advisor
 
 

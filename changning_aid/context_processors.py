@@ -44,6 +44,9 @@ def navigation(request):
         return {"nav_items": _mark_active(items, request.path)}
     network_staff = user.role in (Role.BUREAU, Role.SYSTEM_ADMIN) or user.is_superuser
     items = []
+    if user.role in (Role.BUREAU, Role.STREET_MANAGER):
+        # Where the district (or the street) stands: the home page of both roles.
+        items.append(NavItem(_("工作看板"), reverse("supervision:dashboard")))
     if network_staff:
         items.append(NavItem(_("服务网络"), reverse("stations:overview")))
     if user.role == Role.STREET_MANAGER and user.street_id:
@@ -52,6 +55,7 @@ def navigation(request):
     if user.role in (Role.BUREAU, Role.STREET_MANAGER):
         items.append(NavItem(_("社区救助顾问"), reverse("advisors:roster")))
     if user.role == Role.ADVISOR:
+        items.append(NavItem(_("走访工作台"), reverse("visits:desk")))
         my_url = reverse("stations:my_stations")
         items.append(NavItem(_("我的站点"), my_url, section=reverse("stations:overview")))
     if user.role in (Role.BUREAU, Role.STREET_MANAGER, Role.ADVISOR):
@@ -66,6 +70,11 @@ def navigation(request):
             NavItem(_("四项清单"), reverse(lists[0]), section=tuple(reverse(n) for n in lists))
         )
     if user.role in (Role.BUREAU, Role.STREET_MANAGER):
+        # The month rule's figures, misses and matrix (the pages under /visits/).
+        items.append(NavItem(_("走访"), reverse("visits:coverage"), section="/visits/"))
+        items.append(NavItem(_("督导检查"), reverse("supervision:inspections")))
+        items.append(NavItem(_("限期整改"), reverse("supervision:orders")))
+    if user.role in (Role.BUREAU, Role.STREET_MANAGER):
         items.append(NavItem(_("服务满意率"), reverse("cases:satisfaction")))
     if manages_accounts(user):
         items.append(NavItem(_("账号管理"), reverse("accounts:list")))
@@ -79,3 +88,14 @@ def navigation(request):
         items.append(NavItem(_("区划导入"), reverse("stations:division_import")))
     items.append(NavItem(_("政务公开"), reverse("public:directory")))
     return {"nav_items": _mark_active(items, request.path)}
+
+
+def unread_notifications(request):
+    """`unread_notifications`: the login's unread notifications, counted when the page first
+    asks (`.count`, `.label`): one query on a page that shows the header, none elsewhere."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from notifications.selectors import UnreadCount
+
+    return {"unread_notifications": UnreadCount(user)}

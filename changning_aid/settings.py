@@ -7,6 +7,7 @@ PostgreSQL through `DATABASE_URL=postgres://...`.
 
 import os
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
     "stations",
     "advisors",
     "cases",
+    "visits",
+    "notifications",
     "supervision",
     # The audit trail: database triggers record every change (audit/tracking.py).
     "pgtrigger",
@@ -102,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "changning_aid.context_processors.navigation",
+                "changning_aid.context_processors.unread_notifications",
                 "csp.context_processors.nonce",
             ],
         },
@@ -251,6 +255,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # Compliance verdicts (DOMAIN.md, "How the rules are judged"): a figure below its target
 # but within this many percentage points of it is amber rather than red.
 COMPLIANCE_AMBER_POINTS = env.float("COMPLIANCE_AMBER_POINTS", default=5.0)
+# C4: the facilities of a street station (DOMAIN.md, "How the rules are judged").
+STATION_MIN_WORKSPACE_M2 = env.int("STATION_MIN_WORKSPACE_M2", default=20)
+STATION_MIN_DESK_SETS = env.int("STATION_MIN_DESK_SETS", default=2)
+STATION_MIN_COMPUTERS = env.int("STATION_MIN_COMPUTERS", default=1)
+# L1 (advice): a committee point whose current recipients per active advisor exceed this
+# multiple of the district median should add advisors.
+ADVICE_LOAD_FACTOR = env.float("ADVICE_LOAD_FACTOR", default=1.5)
 
 # The audit trail is kept at least this many days (never less than 180); `purge_audit`
 # deletes only what is older.
@@ -274,6 +285,24 @@ FIELD_HASH_KEY = env("FIELD_HASH_KEY", default="")
 # waits for its confirmation before `purge_uploads` (or the next upload) deletes it.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 UPLOAD_RETENTION_SECONDS = env.int("UPLOAD_RETENTION_SECONDS", default=60 * 60)
+
+# Uploaded photos and files (inspection findings, rectification evidence) live on the
+# default storage below MEDIA_ROOT (outside the web root, in .gitignore). They are never
+# served at a public URL (no MEDIA_URL route): only through the scoped download views of
+# `supervision`. Under the tests they go to a scratch folder.
+MEDIA_ROOT = env(
+    "MEDIA_ROOT",
+    default=str(
+        Path(tempfile.gettempdir()) / "changning_aid-test-media" if TESTING else BASE_DIR / "media"
+    ),
+)
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # ---- Service evaluation (服务评议, issue 5: cases/views/evaluations.py) ----------------------
 # The cache holds the public evaluation page's flood counters (cases/throttle.py). Server
@@ -301,6 +330,60 @@ if PUBLIC_BASE_URL and not PUBLIC_BASE_URL.startswith(("https://", "http://")):
         "PUBLIC_BASE_URL 必须以 https:// 或 http:// 开头,例如 https://example.gov.cn。"
     )
 # ---- End of service evaluation -----------------------------------------------------------------
+
+# ---- Notifications (通知, issue 7: notifications/) ------------------------------------------
+# In-app notifications always; e-mail as well where a server is configured, by EMAIL_URL
+# (smtp+tls://user:password@smtp.example.gov.cn:587, smtp+ssl://...:465, smtp://host:25)
+# or by EMAIL_HOST with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
+# EMAIL_USE_SSL. Without either, development (DEBUG) prints the e-mails on the console and
+# production sends none: Django's default, SMTP on localhost:25, is never tried by accident.
+# NOTIFICATION_EMAIL=off turns e-mail off whatever is configured.
+if env("EMAIL_URL", default=""):
+    _email = env.email_url("EMAIL_URL")
+elif env("EMAIL_HOST", default=""):
+    _email = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": env("EMAIL_HOST"),
+        "EMAIL_PORT": env.int("EMAIL_PORT", default=0),
+        "EMAIL_HOST_USER": env("EMAIL_HOST_USER", default=""),
+        "EMAIL_HOST_PASSWORD": env("EMAIL_HOST_PASSWORD", default=""),
+        "EMAIL_USE_TLS": env.bool("EMAIL_USE_TLS", default=False),
+        "EMAIL_USE_SSL": env.bool("EMAIL_USE_SSL", default=False),
+    }
+else:
+    _email = {}
+if _email:
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+        raise ImproperlyConfigured("EMAIL_USE_TLS 和 EMAIL_USE_SSL 只能开启其中一个。")
+    EMAIL_PORT = _email.get("EMAIL_PORT") or (
+        465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25
+    )
+    EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+    EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+# Whether notifications are e-mailed (notifications.services.send_emails).
+NOTIFICATION_EMAIL = env.bool("NOTIFICATION_EMAIL", default=True) and not EMAIL_BACKEND.endswith(
+    ".dummy.EmailBackend"
+)
+# A slow server must not hold up the daily jobs for long.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="长宁区社区救助顾问 <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address staff open this system at (https://host, no path), for the links in
+# notification e-mails; empty: the e-mails ask the reader to log in and look.
+SITE_BASE_URL = env("SITE_BASE_URL", default="").strip().rstrip("/")
+if SITE_BASE_URL and not SITE_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "SITE_BASE_URL 必须以 https:// 或 http:// 开头,例如 https://aid.example.gov.cn。"
+    )
+# ---- End of notifications ----------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

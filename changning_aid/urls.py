@@ -32,10 +32,13 @@ urlpatterns = [
     path("network/", include("stations.urls")),
     path("advisors/", include("advisors.urls")),
     path("cases/", include("cases.urls")),
+    path("visits/", include("visits.urls")),
+    path("notifications/", include("notifications.urls")),
     path("public/evaluate/", include("cases.public_urls")),
     path("public/", include("stations.public_urls")),
     path("audit/", include("audit.urls")),
     path("sensitive/", include("changning_aid.sensitive.urls")),
+    path("supervision/", include("supervision.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -53,7 +53,8 @@ def test_login_page_logs_in_and_lands_on_the_role_page(client, two_streets):
     assert response.status_code == 302
     landing = client.get(response["Location"])
     assert landing.status_code == 302
-    assert landing["Location"] == reverse("stations:street_detail", args=["310105001"])
+    # A street manager lands on their street's supervision dashboard.
+    assert landing["Location"] == reverse("supervision:dashboard")
 
 
 @pytest.mark.django_db

@@ -23,6 +23,7 @@ from advisors.tests.factories import make_advisor, make_training
 from cases.choices import ServiceItem, ServiceTask
 from cases.models import Need, Recipient, Resource, ServiceRecord
 from cases.tests.factories import make_need, make_recipient, make_resource
+from notifications.models import Notification
 from stations.models import Committee, District, Station, Street
 from stations.tests.factories import (
     committee_point,
@@ -32,6 +33,16 @@ from stations.tests.factories import (
     make_two_streets,
     make_user,
 )
+from supervision.models import (
+    EvidenceFile,
+    Finding,
+    FindingAttachment,
+    Inspection,
+    RectificationOrder,
+)
+from supervision.tests.inspection_factories import make_oversight
+from visits.models import Visit
+from visits.tests.factories import make_visit
 
 # Views that anyone may open without logging in; nothing else may be public.
 PUBLIC_URL_NAMES = {
@@ -99,6 +110,10 @@ def build_world():
             content="上门走访",
             resource=resource,
         )
+        make_visit(person, advisor, datetime.date(2026, 1, 6), findings=f"{street.name}走访")
+        # An inspection, its finding and photo, an order and its answer's evidence.
+        manager = world["manager_a" if street == world["street_a"] else "manager_b"]
+        make_oversight(street, bureau=world["bureau"], manager=manager)
     return world
 
 
@@ -116,6 +131,12 @@ def foreign_objects(user):
         Need,
         Resource,
         ServiceRecord,
+        Visit,
+        Inspection,
+        Finding,
+        FindingAttachment,
+        RectificationOrder,
+        EvidenceFile,
         type(user),
     ):
         visible = model._default_manager.visible_to(user).values("pk")
@@ -186,6 +207,15 @@ def attribute_of(model, attribute):
     return lambda foreign: getattr(foreign[model], attribute) if foreign.get(model) else None
 
 
+def foreign_notification(foreign):
+    """A notification addressed to the out-of-scope login (None when there is none)."""
+    if not foreign.get(User):
+        return None
+    return Notification.objects.get_or_create(
+        recipient=foreign[User], dedupe_key="scope-test", defaults={"title": "范围测试通知"}
+    )[0].pk
+
+
 PARAMETER_VALUES = {
     "stations:street_detail": {"code": attribute_of(Street, "code")},
     # The deliberately unscoped view of the self-check (leaky_urls).
@@ -243,6 +273,31 @@ PARAMETER_VALUES = {
     "cases:evaluation_qr": {"pk": attribute_of(Station, "pk")},
     "public_evaluation:evaluate": {"pk": attribute_of(Station, "pk")},
     "cases:checklist_review": {"code": attribute_of(Street, "code")},
+    # Visit pages: a visit of another street.
+    **{
+        f"visits:{name}": {"pk": attribute_of(Visit, "pk")}
+        for name in ("detail", "edit", "withdraw")
+    },
+    # Notifications: one of a login outside the user's scope, made when first asked for.
+    **{f"notifications:{name}": {"pk": foreign_notification} for name in ("open", "read")},
+    # Supervision pages: an inspection, a finding, an order or a file of another street.
+    "supervision:inspection_detail": {"pk": attribute_of(Inspection, "pk")},
+    "supervision:finding_order": {"pk": attribute_of(Finding, "pk")},
+    "supervision:finding_file": {"pk": attribute_of(FindingAttachment, "pk")},
+    **{
+        f"supervision:{name}": {"pk": attribute_of(RectificationOrder, "pk")}
+        for name in (
+            "order_detail",
+            "order_answer",
+            "order_verify",
+            "order_send_back",
+            "order_extend",
+        )
+    },
+    "supervision:evidence_file": {"pk": attribute_of(EvidenceFile, "pk")},
+    # Files kept for their preview are their uploader's alone.
+    "visits:import_preview": {"pk": lambda foreign: 999999},
+    "cases:current_list_import_preview": {"pk": lambda foreign: 999999},
     # A checklist file kept for its preview is its uploader's alone.
     **{
         f"cases:{checklist}_import_preview": {"pk": lambda foreign: 999999}

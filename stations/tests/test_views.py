@@ -692,7 +692,8 @@ def test_login_page_is_chinese_and_logs_in(client, two_streets):
     )
 
     assert "工作人员登录" in html and "用户名" in html and "密码" in html
-    assert response.redirect_chain[-1][0] == reverse("stations:overview")
+    # Bureau staff land on the supervision dashboard.
+    assert response.redirect_chain[-1][0] == reverse("supervision:dashboard")
 
 
 def test_a_wrong_password_is_explained(client, two_streets):

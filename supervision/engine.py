@@ -1,0 +1,600 @@
+"""The compliance engine: every rule of DOMAIN.md (C1–C12, and the advice L1) judged for a
+scope (a district, narrowed to a street if asked) and a period (a month, a quarter or a year).
+
+Each rule is registered once in `ENGINE_RULES` as an `EngineRule`: its id, Chinese title,
+the notice's clause, its kind and how it is judged. The rules already defined elsewhere are
+registered, not rewritten:
+
+- status rules, judged on the stations as they are now: C1, C2 (`supervision.rules`), C3,
+  C4 (`supervision.network_rules`);
+- rules judged on a day, the period's last day (today for the period in progress): C5, C6,
+  C7, C8, C11 (`supervision.staffing_rules`; C8 is the calendar year up to that day);
+- event rules over the period: C9 (`visits.coverage`, the months of the period up to the
+  month in progress, added up), C10 (`cases.checklists`, from the first day to the judging
+  day) and C12 (`supervision.rectification`);
+- the advice L1 (below): never a breach, it does not count in verdicts or assessments.
+
+Each rule runs a fixed number of queries whatever the size of the scope: one for the
+scope's figure, one grouped by street, and one more for the offending rows when they are
+asked for.
+
+`evaluate(district, period, street=None)` returns a `Compliance` with the scope's figures,
+each street's figures and the offenders, and `Compliance.as_json()` the shape that
+`manage.py compliance --json` prints for other bureau systems.
+
+L1 (DOMAIN.md: "a station whose current recipients per active advisor exceed 1.5× the
+district median (a setting) should add advisors"). Decisions: it is judged on the running
+committee points (the people of a street station are the whole street's, not comparable)
+on the judging day; a point without an active advisor is C6's breach and left out of L1
+(no ratio); the median is over the district's points with an active advisor. Its figure is
+the points not flagged / the points judged.
+"""
+
+import datetime
+import re
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases.checklists import C10
+from cases.models import CurrentPeriod, Recipient
+from stations.choices import StationKind, StationStatus
+from stations.models import Station, Street
+from supervision import rules as base_rules
+from supervision.network_rules import C3, C4
+from supervision.rectification import C12
+from supervision.rules import C1, C2, RuleResult
+from supervision.staffing_rules import C5, C6, C7, C8, C11, active_advisor_count
+from visits import coverage
+from visits.models import policy_for
+
+# Periods ------------------------------------------------------------------------------------
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A month (`2026-10`), a quarter (`2026Q3`) or a calendar year (`2026`); ends inclusive."""
+
+    kind: str  # "month", "quarter" or "year"
+    first: datetime.date
+    last: datetime.date
+    key: str
+
+    @property
+    def label(self):
+        if self.kind == "month":
+            return _("%(y)d年%(m)d月") % {"y": self.first.year, "m": self.first.month}
+        if self.kind == "quarter":
+            quarter = (self.first.month - 1) // 3 + 1
+            return _("%(y)d年第%(q)d季度") % {"y": self.first.year, "q": quarter}
+        return _("%(y)d年") % {"y": self.first.year}
+
+    def judging_day(self, today=None):
+        """The period's last day, or today while it is in progress."""
+        return min(self.last, today or timezone.localdate())
+
+    def months(self, today=None):
+        """The first days of the period's months up to the month of the judging day."""
+        last = self.judging_day(today).replace(day=1)
+        months, month = [], self.first
+        while month <= last:
+            months.append(month)
+            month = coverage.shift_month(month, 1)
+        return months
+
+    def has_started(self, today=None):
+        return self.first <= (today or timezone.localdate())
+
+
+def parse_period(text):
+    """The period written `2026-10`, `2026Q3` or `2026`; ValueError (Chinese) otherwise."""
+    text = (text or "").strip()
+    message = _("统计期应写作 2026-10(月)、2026Q3(季度)或 2026(年)。")
+    if _MONTH.match(text):
+        try:
+            first = coverage.parse_month(text)
+        except ValueError as error:
+            raise ValueError(message) from error
+        return Period("month", first, coverage.month_bounds(first)[1], f"{first:%Y-%m}")
+    if match := _QUARTER.match(text):
+        year, quarter = int(match[1]), int(match[2])
+        first = datetime.date(year, quarter * 3 - 2, 1)
+        last = coverage.month_bounds(datetime.date(year, quarter * 3, 1))[1]
+        if 2000 <= year <= 2100:
+            return Period("quarter", first, last, f"{year}Q{quarter}")
+    if match := _YEAR.match(text):
+        year = int(match[1])
+        if 2000 <= year <= 2100:
+            return Period("year", datetime.date(year, 1, 1), datetime.date(year, 12, 31), text)
+    raise ValueError(message)
+
+
+# Outcomes -----------------------------------------------------------------------------------
+
+
+def percentage(covered, total):
+    if not total:
+        return None
+    shown = (Decimal(covered) * 100 / Decimal(total)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+    if covered < total and shown >= 100:
+        return Decimal("99.9")
+    return shown
+
+
+@dataclass
+class Outcome:
+    """One rule's figure for one scope: covered / total against the target."""
+
+    rule: "EngineRule"
+    covered: int
+    total: int
+    offenders: Callable[[], list] | None = None
+
+    @property
+    def value(self):
+        return percentage(self.covered, self.total)
+
+    @property
+    def passed(self):
+        """Meets the target (nothing to judge passes: nothing was breached)."""
+        return self.covered * 100 >= self.rule.target * self.total
+
+    @property
+    def verdict(self):
+        return base_rules.RuleResult(rule=self.rule, covered=self.covered, total=self.total).verdict
+
+    def offender_rows(self):
+        return self.offenders() if self.offenders else []
+
+    def as_json(self, with_offenders=True):
+        data = {
+            "passed": self.passed,
+            "value": float(self.value) if self.value is not None else None,
+            "target": self.rule.target,
+            "covered": self.covered,
+            "total": self.total,
+        }
+        if self.rule.kind == ADVICE:
+            data["advice"] = True
+        if with_offenders:
+            data["offenders"] = self.offender_rows()
+        return data
+
+
+STATUS, DATED, EVENT, ADVICE = "status", "dated", "event", "advice"
+
+
+@dataclass(frozen=True)
+class EngineRule:
+    """A registered rule: what it is, and how it is judged for a scope and a period.
+
+    `judge(rows_scope, period, today, by_street)` returns a `RuleResult` (or a dict of them
+    by street pk); `serialise(row)` turns an offending row into JSON.
+    """
+
+    id: str
+    title: object
+    clause: object  # the notice's words
+    kind: str
+    target: int
+    counts: object
+    judge: Callable = field(repr=False, default=None)
+    serialise: Callable = field(repr=False, default=None)
+    counted_model: type | None = None
+    street_field: str = "street"
+
+
+def _share_judge(rule, mode):
+    """The judge of a rule of `supervision.rules` (a status, dated or period rule)."""
+
+    def judge(scope, period, today, by_street):
+        on = period.judging_day(today)
+        if mode == STATUS:
+            args = ()
+        elif mode == DATED:
+            args = (on,)
+        elif rule is C12:
+            args = (period.first, period.last, today)
+        else:
+            args = (period.first, on)
+        if by_street:
+            return rule.evaluate_by_street(scope, *args)
+        return rule.evaluate(scope, *args)
+
+    return judge
+
+
+def _street_row(row):
+    return {"code": row.code, "name": row.name}
+
+
+def _committee_row(row):
+    return {"code": row.code, "name": row.name, "street": row.street.code}
+
+
+def _station_row(row):
+    return {
+        "id": row.pk,
+        "name": row.name,
+        "kind": row.kind,
+        "street": row.street.code if row.street_id else None,
+    }
+
+
+def _advisor_row(row):
+    return {"advisor_number": row.advisor_number, "name": row.name, "street": row.street.code}
+
+
+def _order_row(row):
+    return {
+        "number": row.number,
+        "street": row.street.code,
+        "deadline": row.deadline.isoformat(),
+        "status": row.status,
+        "closed_on": row.closed_on.isoformat() if row.closed_on else None,
+    }
+
+
+_RELATED = {
+    "street": ("district",),
+    "committee": ("street",),
+    "station": ("street",),
+    "advisor": ("street",),
+    "rectificationorder": ("street",),
+}
+
+
+def _registered(rule, mode, clause, serialise, kind=None):
+    return EngineRule(
+        id=rule.id,
+        title=rule.title,
+        clause=clause,
+        kind=kind or (STATUS if mode == STATUS else EVENT if mode == EVENT else DATED),
+        target=rule.target,
+        counts=rule.counts,
+        judge=_share_judge(rule, mode),
+        serialise=serialise,
+        counted_model=rule.counted_model,
+        street_field=rule.street_field,
+    )
+
+
+# C9 and L1 ----------------------------------------------------------------------------------
+
+
+def _c9_judge(scope, period, today, by_street):
+    """C9 over the recipients of `scope` (see `visits.coverage`): person-months."""
+    district_id = scope.values_list("street__district", flat=True).first()
+    policy = policy_for(district_id)
+    months = period.months(today)
+    if by_street:
+        figures = coverage.period_figures(scope, months, policy, by="street")
+        return {pk: C9_RULE_VIEW.judge(f.visited, f.due) for pk, f in figures.items()}
+    figure = coverage.period_figures(scope, months, policy)
+
+    def offenders():
+        rows = []
+        for first in months:
+            misses = coverage.misses(scope, first, policy).select_related("committee")
+            rows.extend(
+                {
+                    "month": coverage.month_key(first),
+                    "file_number": row.file_number,
+                    "committee": row.committee.code,
+                }
+                for row in misses
+            )
+        return rows
+
+    return C9_RULE_VIEW.judge(figure.visited, figure.due), offenders
+
+
+C9_RULE_VIEW = base_rules.Rule(
+    id="C9",
+    title=gettext_lazy("每月走访"),
+    description=gettext_lazy("每名现有救助对象每月至少走访1次"),
+    counts=gettext_lazy("应走访人次"),
+    unit=gettext_lazy("人次"),
+    offender_label=gettext_lazy("当月未走访"),
+    target=100,
+    counted_model=Recipient,
+    street_field="street",
+    share=None,
+)
+
+
+def committee_point_loads(stations, on):
+    """The running committee points of `stations` with `current` (their committee's current
+    recipients on `on`) and `active_advisors` (on `on`), one query."""
+    current = (
+        Recipient.objects.filter(
+            Exists(CurrentPeriod.objects.covering(on).filter(recipient=OuterRef("pk"))),
+            committee=OuterRef("committee"),
+        )
+        .order_by()
+        .values("committee")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return stations.filter(kind=StationKind.COMMITTEE, status=StationStatus.RUNNING).annotate(
+        active_advisors=active_advisor_count(on),
+        current=Coalesce(Subquery(current, output_field=IntegerField()), 0),
+    )
+
+
+@dataclass(frozen=True)
+class LoadAdvice:
+    median: float | None
+    limit: float | None
+    judged: list  # (station, ratio)
+    flagged: list  # (station, ratio)
+
+
+def load_advice(district_stations, on):
+    """L1 for a district's stations on `on` (see the module)."""
+    rows = list(
+        committee_point_loads(district_stations, on)
+        .filter(active_advisors__gt=0)
+        .select_related("street")
+        .order_by("street__code", "committee__code")
+    )
+    judged = [(row, row.current / row.active_advisors) for row in rows]
+    if not judged:
+        return LoadAdvice(None, None, [], [])
+    median = statistics.median(ratio for _row, ratio in judged)
+    limit = median * settings.ADVICE_LOAD_FACTOR
+    flagged = [(row, ratio) for row, ratio in judged if median > 0 and ratio > limit]
+    return LoadAdvice(median, limit, judged, flagged)
+
+
+def _l1_judge_for(district):
+    def judge(scope, period, today, by_street):
+        on = period.judging_day(today)
+        advice = load_advice(Station.objects.filter(district=district), on)
+        street_ids = set(scope.values_list("pk", flat=True))
+        judged = [(s, r) for s, r in advice.judged if s.street_id in street_ids]
+        flagged = [(s, r) for s, r in advice.flagged if s.street_id in street_ids]
+        if by_street:
+            result = {}
+            for street_id in {s.street_id for s, _r in judged}:
+                total = sum(1 for s, _r in judged if s.street_id == street_id)
+                bad = sum(1 for s, _r in flagged if s.street_id == street_id)
+                result[street_id] = L1_RULE_VIEW.judge(total - bad, total)
+            return result
+
+        def offenders():
+            return [
+                {
+                    "id": station.pk,
+                    "name": station.name,
+                    "street": station.street.code,
+                    "current_recipients": station.current,
+                    "active_advisors": station.active_advisors,
+                    "per_advisor": round(ratio, 1),
+                    "district_median": round(advice.median, 1),
+                }
+                for station, ratio in flagged
+            ]
+
+        return L1_RULE_VIEW.judge(len(judged) - len(flagged), len(judged)), offenders
+
+    return judge
+
+
+L1_RULE_VIEW = base_rules.Rule(
+    id="L1",
+    title=gettext_lazy("顾问配备与对象数量相适应(建议)"),
+    description=gettext_lazy("人均联系现有救助对象数超过全区中位数1.5倍的居委服务点宜增配顾问"),
+    counts=gettext_lazy("有在岗顾问的居委服务点"),
+    unit=gettext_lazy("个"),
+    offender_label=gettext_lazy("人均对象数偏多,建议增配顾问"),
+    target=100,
+    counted_model=Street,
+    street_field="pk",
+    share=None,
+)
+
+
+# The registry --------------------------------------------------------------------------------
+
+CLAUSES = {
+    "C1": gettext_lazy("三(一)1:各街镇建立社区救助顾问服务站,实现全覆盖"),
+    "C2": gettext_lazy("三(一)1:各居村委设立社区救助顾问服务点,实现全覆盖"),
+    "C3": gettext_lazy("三(一)2:统一名称、统一标识"),
+    "C4": gettext_lazy("三(一)2:有固定场所、办公桌椅、电脑和网络"),
+    "C5": gettext_lazy("三(二)1:街镇服务站至少配备2名社区救助顾问"),
+    "C6": gettext_lazy("三(二)1:居委服务点至少配备1名社区救助顾问"),
+    "C7": gettext_lazy("三(二)2:社区救助顾问实行备案管理"),
+    "C8": gettext_lazy("三(二)3:每年至少开展1次专业培训"),
+    "C9": gettext_lazy("三(三)2:对现有救助对象定期联系走访,每月至少1次"),
+    "C10": gettext_lazy("三(四):建立顾问、需求、资源、服务四项清单并动态更新"),
+    "C11": gettext_lazy("三(二)4:统一着装、佩戴胸牌"),
+    "C12": gettext_lazy("四:督导检查发现的问题限期整改"),
+    "L1": gettext_lazy("三(二)1:可根据困难对象人数和区域范围大小适当增配"),
+}
+
+ENGINE_RULES = {
+    "C1": _registered(C1, STATUS, CLAUSES["C1"], _street_row),
+    "C2": _registered(C2, STATUS, CLAUSES["C2"], _committee_row),
+    "C3": _registered(C3, STATUS, CLAUSES["C3"], _station_row),
+    "C4": _registered(C4, STATUS, CLAUSES["C4"], _station_row),
+    "C5": _registered(C5, DATED, CLAUSES["C5"], _station_row),
+    "C6": _registered(C6, DATED, CLAUSES["C6"], _station_row),
+    "C7": _registered(C7, DATED, CLAUSES["C7"], _advisor_row),
+    "C8": _registered(C8, DATED, CLAUSES["C8"], _street_row, kind=EVENT),
+    "C9": EngineRule(
+        id="C9",
+        title=C9_RULE_VIEW.title,
+        clause=CLAUSES["C9"],
+        kind=EVENT,
+        target=100,
+        counts=C9_RULE_VIEW.counts,
+        judge=_c9_judge,
+        counted_model=Recipient,
+        street_field="street",
+    ),
+    "C10": _registered(C10, EVENT, CLAUSES["C10"], _street_row),
+    "C11": _registered(C11, DATED, CLAUSES["C11"], _advisor_row),
+    "C12": _registered(C12, EVENT, CLAUSES["C12"], _order_row),
+    "L1": EngineRule(
+        id="L1",
+        title=L1_RULE_VIEW.title,
+        clause=CLAUSES["L1"],
+        kind=ADVICE,
+        target=100,
+        counts=L1_RULE_VIEW.counts,
+        judge=None,  # bound to the district in `evaluate`
+        counted_model=Street,
+        street_field="pk",
+    ),
+}
+
+
+# Evaluation ----------------------------------------------------------------------------------
+
+
+@dataclass
+class StreetCompliance:
+    street: Street
+    outcomes: dict  # rule id -> Outcome
+
+    def as_json(self):
+        return {
+            "code": self.street.code,
+            "name": self.street.name,
+            "rules": {rule_id: o.as_json() for rule_id, o in self.outcomes.items()},
+        }
+
+
+@dataclass
+class Compliance:
+    period: Period
+    district: object
+    street: Street | None
+    outcomes: dict  # rule id -> Outcome for the whole scope
+    streets: list  # StreetCompliance
+
+    def as_json(self):
+        return {
+            "period": self.period.key,
+            "period_first": self.period.first.isoformat(),
+            "period_last": self.period.last.isoformat(),
+            "judged_on": self.judged_on.isoformat(),
+            "streets": [street.as_json() for street in self.streets],
+            "district": {
+                "code": self.district.code,
+                "name": self.district.name,
+                "scope": "street" if self.street else "district",
+                "rules": {rule_id: o.as_json() for rule_id, o in self.outcomes.items()},
+            },
+        }
+
+    judged_on: datetime.date = None
+
+
+def _scope_rows(rule, district, street):
+    rows = rule.counted_model._default_manager.for_district(district.pk)
+    if street is not None:
+        rows = rows.filter(**{rule.street_field: street.pk})
+    return rows
+
+
+def _offenders_of(rule, result):
+    if result.offenders is None:
+        return None
+    related = _RELATED.get(result.rule.counted_model._meta.model_name, ())
+
+    def offenders():
+        return [rule.serialise(row) for row in result.offenders.select_related(*related)]
+
+    return offenders
+
+
+def evaluate(district, period, *, street=None, rule_ids=None, today=None, street_offenders=True):
+    """Every rule (or those of `rule_ids`) for `district` (narrowed to `street`) and `period`.
+
+    Per rule: one query for the scope's figure, one grouped by street, and one for each
+    list of offenders read (the scope's, and each street's when `street_offenders`).
+    """
+    today = today or timezone.localdate()
+    streets = list(Street.objects.filter(district=district).order_by("code"))
+    if street is not None:
+        streets = [row for row in streets if row.pk == street.pk]
+    outcomes = {}
+    per_street = {row.pk: {} for row in streets}
+    for rule_id in rule_ids or ENGINE_RULES:
+        rule = ENGINE_RULES[rule_id]
+        judge = rule.judge or _l1_judge_for(district)
+        scope = _scope_rows(rule, district, street)
+        whole = judge(scope, period, today, False)
+        if isinstance(whole, tuple):
+            result, offenders = whole
+        else:
+            result, offenders = whole, _offenders_of(rule, whole)
+        outcomes[rule_id] = Outcome(rule, result.covered, result.total, offenders)
+        by_street = judge(scope, period, today, True)
+        for row in streets:
+            figure = by_street.get(row.pk) or RuleResult(rule=result.rule, covered=0, total=0)
+            street_offenders_fn = None
+            if street_offenders and (figure.total - figure.covered):
+                street_offenders_fn = _street_offenders(rule, district, row, period, today)
+            per_street[row.pk][rule_id] = Outcome(
+                rule, figure.covered, figure.total, street_offenders_fn
+            )
+    return Compliance(
+        period=period,
+        district=district,
+        street=street,
+        outcomes=outcomes,
+        streets=[StreetCompliance(row, per_street[row.pk]) for row in streets],
+        judged_on=period.judging_day(today),
+    )
+
+
+def _street_offenders(rule, district, street, period, today):
+    def offenders():
+        judge = rule.judge or _l1_judge_for(district)
+        whole = judge(_scope_rows(rule, district, street), period, today, False)
+        if isinstance(whole, tuple):
+            return whole[1]()
+        return _offenders_of(rule, whole)()
+
+    return offenders
+
+
+def single_district(code=None):
+    """The district the command covers: `code`'s, or the only bureau's, or the only one."""
+    from accounts.choices import Role
+    from accounts.models import User
+    from stations.models import District
+
+    if code:
+        district = District.objects.filter(code=code).first()
+        if district is None:
+            raise ValueError(_("没有代码为 %(code)s 的区。") % {"code": code})
+        return district
+    bureau_districts = set(
+        User.objects.filter(role=Role.BUREAU, is_active=True, district__isnull=False)
+        .values_list("district", flat=True)
+        .distinct()
+    )
+    if len(bureau_districts) == 1:
+        return District.objects.get(pk=bureau_districts.pop())
+    districts = list(District.objects.all()[:2])
+    if len(districts) == 1 and not bureau_districts:
+        return districts[0]
+    raise ValueError(_("系统中有多个区,请用 --district 指定区代码。"))

@@ -1,0 +1,1 @@
+"""The pages of inspections (`inspections`) and rectification orders (`rectification`)."""
