@@ -508,3 +508,94 @@ class TrainingAttendance(models.Model):
             raise ValidationError({"advisor": _("顾问不属于培训所在的区。")})
         if self.training.street_id and self.advisor.street_id != self.training.street_id:
             raise ValidationError({"advisor": _("顾问不属于组织培训的街镇。")})
+
+
+# Recognition (内部考核激励) ---------------------------------------------------------------------
+
+
+class RecognitionTitle(models.TextChoices):
+    """The two recognitions of the notice: 救助顾问明星 and 业务骨干."""
+
+    STAR = "star", _("救助顾问明星")
+    BACKBONE = "backbone", _("业务骨干")
+
+
+class NominationStatus(models.TextChoices):
+    PENDING = "pending", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    DECLINED = "declined", _("未通过")
+
+
+class NominationQuerySet(ScopedQuerySet):
+    """Street managers see their street's nominations, bureau staff their district's;
+    advisors none (no station lookup)."""
+
+    district_lookup = "advisor__street__district"
+    street_lookup = "advisor__street"
+
+    def confirmed(self):
+        return self.filter(status=NominationStatus.CONFIRMED)
+
+
+@audit.track()
+class Nomination(models.Model):
+    """A street manager's nomination of an advisor for a recognition of a year, and the
+    bureau's decision on it. Once per advisor, title and year, whatever the outcome."""
+
+    advisor = models.ForeignKey(
+        Advisor, verbose_name=_("顾问"), on_delete=models.PROTECT, related_name="nominations"
+    )
+    title = models.CharField(_("称号"), max_length=20, choices=RecognitionTitle.choices)
+    year = models.PositiveSmallIntegerField(_("年度"), validators=year_validators)
+    reason = models.TextField(_("推荐理由"), max_length=2000)
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=NominationStatus.choices,
+        default=NominationStatus.PENDING,
+    )
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提名人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    nominated_at = models.DateTimeField(_("提名时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_reason = models.CharField(_("审核意见"), max_length=500, blank=True)
+
+    objects = NominationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("表彰提名")
+        verbose_name_plural = _("表彰提名")
+        ordering = ["-year", "title", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["advisor", "title", "year"], name="nomination_once_per_title_year"
+            ),
+            models.CheckConstraint(
+                name="nomination_decided_has_who_and_when",
+                condition=Q(status=NominationStatus.PENDING, decided_at__isnull=True)
+                | (
+                    ~Q(status=NominationStatus.PENDING)
+                    & Q(decided_at__isnull=False, decided_by__isnull=False)
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.advisor.name} · {self.label}"
+
+    @property
+    def label(self):
+        """What the recognition reads, e.g. 2026年度救助顾问明星."""
+        return _("%(year)s年度%(title)s") % {"year": self.year, "title": self.get_title_display()}

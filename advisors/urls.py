@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from advisors import views
+from advisors import performance_views, views
 
 app_name = "advisors"
 
@@ -23,4 +23,18 @@ urlpatterns = [
     path("<int:pk>/send-back/", views.advisor_send_back, name="send_back"),
     path("<int:pk>/revoke/", views.advisor_revoke, name="revoke"),
     path("<int:pk>/leave/", views.advisor_leave, name="leave"),
+    # Advisor performance (内部考核激励) and recognitions.
+    path("performance/", performance_views.performance, name="performance"),
+    path("nominations/", performance_views.nominations, name="nominations"),
+    path("nominations/new/<int:pk>/", performance_views.nominate, name="nominate"),
+    path(
+        "nominations/<int:pk>/confirm/",
+        performance_views.nomination_confirm,
+        name="nomination_confirm",
+    ),
+    path(
+        "nominations/<int:pk>/decline/",
+        performance_views.nomination_decline,
+        name="nomination_decline",
+    ),
 ]

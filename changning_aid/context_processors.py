@@ -54,6 +54,14 @@ def navigation(request):
         items.append(NavItem(_("本街镇"), street_url, section=reverse("stations:overview")))
     if user.role in (Role.BUREAU, Role.STREET_MANAGER):
         items.append(NavItem(_("社区救助顾问"), reverse("advisors:roster")))
+        # The advisors side by side for a period, and the nominations made from there.
+        items.append(
+            NavItem(
+                _("顾问考核"),
+                reverse("advisors:performance"),
+                section=(reverse("advisors:performance"), reverse("advisors:nominations")),
+            )
+        )
     if user.role == Role.ADVISOR:
         items.append(NavItem(_("走访工作台"), reverse("visits:desk")))
         my_url = reverse("stations:my_stations")
@@ -74,6 +82,7 @@ def navigation(request):
         items.append(NavItem(_("走访"), reverse("visits:coverage"), section="/visits/"))
         items.append(NavItem(_("督导检查"), reverse("supervision:inspections")))
         items.append(NavItem(_("限期整改"), reverse("supervision:orders")))
+        items.append(NavItem(_("绩效考核"), reverse("supervision:assessment")))
     if user.role in (Role.BUREAU, Role.STREET_MANAGER):
         items.append(NavItem(_("服务满意率"), reverse("cases:satisfaction")))
     if manages_accounts(user):

@@ -520,3 +520,215 @@ class EvidenceFile(StoredFile):
 
     def get_absolute_url(self):
         return reverse("supervision:evidence_file", args=[self.pk])
+
+
+# Assessment ----------------------------------------------------------------------------------
+# The annual 社会救助绩效考核 of the streets (supervision.assessment): the bureau's plan for a
+# year (a weight and a scoring mode per rule, manual items with their maximum), the manual
+# scores it gives each street, and the snapshot frozen when it closes the year. Bureau staff
+# see their district's; a street manager reads the plans and snapshots of their street's
+# district, and the views show them their own street's row only (and only once published).
+
+
+class AssessmentScoring(models.TextChoices):
+    RATE = "rate", _("按比例计分")
+    YES_NO = "yes_no", _("达标得分")
+
+
+class AssessmentPlanQuerySet(ScopedQuerySet):
+    district_lookup = "district"
+
+    def for_street(self, street_id):
+        from stations.models import Street
+
+        return self.filter(district__in=Street.objects.filter(pk=street_id).values("district"))
+
+
+class AssessmentPartQuerySet(ScopedQuerySet):
+    district_lookup = "plan__district"
+
+    def for_street(self, street_id):
+        from stations.models import Street
+
+        return self.filter(
+            plan__district__in=Street.objects.filter(pk=street_id).values("district")
+        )
+
+
+@audit.track()
+class AssessmentPlan(models.Model):
+    """A district's assessment of a calendar year: its indicators, manual items and scores."""
+
+    district = models.ForeignKey(
+        "stations.District", verbose_name=_("区"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("考核年度"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = AssessmentPlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("绩效考核方案")
+        verbose_name_plural = _("绩效考核方案")
+        ordering = ["district", "-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "year"], name="assessment_plan_one_per_year"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.year}"
+
+
+@audit.track()
+class AssessmentIndicator(models.Model):
+    """One rule (C1–C12) of a plan: its weight and how it is scored."""
+
+    plan = models.ForeignKey(
+        AssessmentPlan,
+        verbose_name=_("考核方案"),
+        on_delete=models.CASCADE,
+        related_name="indicators",
+    )
+    rule_id = models.CharField(_("规则"), max_length=4)
+    weight = models.DecimalField(
+        _("分值"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    scoring = models.CharField(
+        _("计分方式"),
+        max_length=10,
+        choices=AssessmentScoring.choices,
+        default=AssessmentScoring.RATE,
+    )
+
+    objects = AssessmentPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("考核指标")
+        verbose_name_plural = _("考核指标")
+        ordering = ["plan", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "rule_id"], name="assessment_indicator_once"),
+            models.CheckConstraint(
+                name="assessment_weight_not_negative", condition=Q(weight__gte=0)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rule_id} {self.weight}"
+
+
+@audit.track()
+class AssessmentManualItem(models.Model):
+    """An item the bureau scores by hand (宣传、品牌、创新 …), up to `max_score`."""
+
+    plan = models.ForeignKey(
+        AssessmentPlan, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="items"
+    )
+    name = models.CharField(_("加分项目"), max_length=50)
+    max_score = models.DecimalField(
+        _("满分"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    objects = AssessmentPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("人工评分项目")
+        verbose_name_plural = _("人工评分项目")
+        ordering = ["plan", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "name"], name="assessment_item_name_once"),
+            models.CheckConstraint(
+                name="assessment_item_max_not_negative", condition=Q(max_score__gte=0)
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AssessmentScoreQuerySet(ScopedQuerySet):
+    district_lookup = "street__district"
+    street_lookup = "street"
+
+
+@audit.track()
+class AssessmentManualScore(models.Model):
+    """The bureau's score of one street on one manual item, with its note."""
+
+    item = models.ForeignKey(
+        AssessmentManualItem,
+        verbose_name=_("人工评分项目"),
+        on_delete=models.CASCADE,
+        related_name="scores",
+    )
+    street = models.ForeignKey(
+        "stations.Street", verbose_name=_("街镇"), on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.DecimalField(
+        _("得分"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    note = models.CharField(_("评分说明"), max_length=500, blank=True)
+    scored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("评分人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    scored_at = models.DateTimeField(_("评分时间"), default=timezone.now)
+
+    objects = AssessmentScoreQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("人工评分")
+        verbose_name_plural = _("人工评分")
+        ordering = ["item", "street"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "street"], name="assessment_score_once"),
+            models.CheckConstraint(name="assessment_score_not_negative", condition=Q(score__gte=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.item_id} {self.street_id} {self.score}"
+
+
+@audit.track()
+class AssessmentSnapshot(models.Model):
+    """The scorecard frozen when the bureau closed the year: never recomputed afterwards.
+
+    `data` holds every street's figures, scores, manual items, totals and ranks as they
+    were at closing (see `supervision.assessment.scorecard`).
+    """
+
+    plan = models.OneToOneField(
+        AssessmentPlan,
+        verbose_name=_("考核方案"),
+        on_delete=models.PROTECT,
+        related_name="snapshot",
+    )
+    data = models.JSONField(_("考核结果"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("关闭人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("关闭时间"), default=timezone.now)
+
+    objects = AssessmentPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("绩效考核结果")
+        verbose_name_plural = _("绩效考核结果")
+        ordering = ["-closed_at"]
+
+    def __str__(self):
+        return f"{self.plan_id} {self.closed_at:%Y-%m-%d}"

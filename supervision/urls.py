@@ -22,5 +22,6 @@ urlpatterns = [
     path("orders/<int:pk>/send-back/", rectification.order_send_back, name="order_send_back"),
     path("orders/<int:pk>/extend/", rectification.order_extend, name="order_extend"),
     path("orders/files/<int:pk>/", rectification.evidence_file, name="evidence_file"),
+    path("assessment/", include("supervision.assessment_urls")),
     path("", include("supervision.dashboard_urls")),
 ]

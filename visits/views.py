@@ -579,7 +579,7 @@ def visit_import_preview(request, pk):
         request,
         visit_io.VISITS,
         pk,
-        template_name="visits/visit_import_preview.html",
+        template_name="cases/io_preview.html",
         urls=_io_urls(pk),
         context={"urls": _io_urls(pk)},
     )

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.choices import Role
 from accounts.models import User
-from advisors.models import Advisor, Training, Volunteer
+from advisors.models import Advisor, Nomination, Training, Volunteer
 from advisors.tests.factories import make_advisor, make_training
 from cases.choices import ServiceItem, ServiceTask
 from cases.models import Need, Recipient, Resource, ServiceRecord
@@ -237,6 +237,25 @@ PARAMETER_VALUES = {
         for name in ("detail", "edit", "submit", "file", "send_back", "revoke", "leave")
     },
     "advisors:training_detail": {"pk": attribute_of(Training, "pk")},
+    # Nominations: of an advisor of another street, made when first asked for.
+    "advisors:nominate": {"pk": attribute_of(Advisor, "pk")},
+    **{
+        f"advisors:{name}": {
+            "pk": lambda foreign: (
+                foreign.get(Advisor)
+                and Nomination.objects.get_or_create(
+                    advisor=foreign[Advisor],
+                    title="star",
+                    year=2026,
+                    defaults={
+                        "reason": "范围测试提名",
+                        "nominated_by": User.objects.order_by("pk").first(),
+                    },
+                )[0].pk
+            )
+        }
+        for name in ("nomination_confirm", "nomination_decline")
+    },
     # Volunteer pages: a volunteer of the street given, made when first asked for.
     **{
         f"advisors:volunteers:{name}": {
@@ -295,6 +314,18 @@ PARAMETER_VALUES = {
         )
     },
     "supervision:evidence_file": {"pk": attribute_of(EvidenceFile, "pk")},
+    # Assessment pages: the year is always read in the user's own district, so no year
+    # points at another area; a year the assessment cannot have (before 2000) is 404 for all.
+    **{
+        f"supervision:{name}": {"year": lambda foreign: 1999}
+        for name in (
+            "assessment_scorecard",
+            "assessment_plan",
+            "assessment_manual",
+            "assessment_close",
+            "assessment_export",
+        )
+    },
     # Files kept for their preview are their uploader's alone.
     "visits:import_preview": {"pk": lambda foreign: 999999},
     "cases:current_list_import_preview": {"pk": lambda foreign: 999999},
