@@ -83,6 +83,7 @@ def navigation(request):
         items.append(NavItem(_("督导检查"), reverse("supervision:inspections")))
         items.append(NavItem(_("限期整改"), reverse("supervision:orders")))
         items.append(NavItem(_("绩效考核"), reverse("supervision:assessment")))
+        items.append(NavItem(_("通报"), reverse("supervision:bulletins")))
     if user.role in (Role.BUREAU, Role.STREET_MANAGER):
         items.append(NavItem(_("服务满意率"), reverse("cases:satisfaction")))
     if manages_accounts(user):

@@ -732,3 +732,99 @@ class AssessmentSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.plan_id} {self.closed_at:%Y-%m-%d}"
+
+
+# Bulletins -----------------------------------------------------------------------------------
+# The bureau's progress bulletin (通报) of a period (supervision.bulletins): generated from the
+# compliance engine, its figures frozen at generation, edited as a draft and then published.
+# Bureau staff see their district's; a street manager sees the published ones of their
+# street's district; nobody else any.
+
+
+class BulletinStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+
+
+class BulletinQuerySet(ScopedQuerySet):
+    district_lookup = "district"
+
+    def for_street(self, street_id):
+        from stations.models import Street
+
+        return self.filter(
+            status=BulletinStatus.PUBLISHED,
+            district__in=Street.objects.filter(pk=street_id).values("district"),
+        )
+
+
+@audit.track()
+class Bulletin(models.Model):
+    """A district's bulletin of a period (a month, a quarter or a year), one per period.
+
+    `data` is the engine's result at generation (per street: each rule's value and verdict),
+    never recomputed; `commendations` and `criticisms` are lists of lines the bureau edits.
+    """
+
+    district = models.ForeignKey(
+        "stations.District", verbose_name=_("区"), on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.CharField(_("统计期"), max_length=10)
+    title = models.CharField(_("标题"), max_length=200)
+    introduction = models.TextField(_("导语"), max_length=5000, blank=True)
+    data = models.JSONField(_("通报数据"))
+    commendations = models.JSONField(_("表彰"), default=list, blank=True)
+    criticisms = models.JSONField(_("通报批评"), default=list, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=BulletinStatus.choices, default=BulletinStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("生成人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    objects = BulletinQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("工作通报")
+        verbose_name_plural = _("工作通报")
+        ordering = ["-period", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "period"], name="bulletin_one_per_period"),
+            models.CheckConstraint(
+                name="bulletin_published_has_who_and_when",
+                condition=Q(
+                    status=BulletinStatus.DRAFT,
+                    published_at__isnull=True,
+                    published_by__isnull=True,
+                )
+                | Q(
+                    status=BulletinStatus.PUBLISHED,
+                    published_at__isnull=False,
+                    published_by__isnull=False,
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("supervision:bulletin_detail", args=[self.pk])
+
+    @property
+    def is_draft(self):
+        return self.status == BulletinStatus.DRAFT

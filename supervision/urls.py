@@ -23,5 +23,6 @@ urlpatterns = [
     path("orders/<int:pk>/extend/", rectification.order_extend, name="order_extend"),
     path("orders/files/<int:pk>/", rectification.evidence_file, name="evidence_file"),
     path("assessment/", include("supervision.assessment_urls")),
+    path("bulletins/", include("supervision.bulletin_urls")),
     path("", include("supervision.dashboard_urls")),
 ]

@@ -15,6 +15,7 @@ never looks at empty pages.
 
 import io
 
+import docx
 import openpyxl
 import pytest
 from django.apps import apps
@@ -86,8 +87,13 @@ def own_objects(user):
 
 
 def export_text(response):
-    """The cells of an exported workbook as text, or the response's text."""
-    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+    """The cells of an exported workbook, the text of a Word document, or the response's text."""
+    content_type = response.get("Content-Type", "")
+    if content_type.startswith("application/vnd.openxmlformats-officedocument.wordprocessingml"):
+        document = docx.Document(io.BytesIO(response.content))
+        cells = (cell.text for grid in document.tables for row in grid.rows for cell in row.cells)
+        return "\n".join([*(p.text for p in document.paragraphs), *cells])
+    if content_type.startswith("application/vnd.openxmlformats"):
         workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
         return "\n".join(
             "\t".join("" if value is None else str(value) for value in row)

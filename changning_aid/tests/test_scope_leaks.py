@@ -33,7 +33,9 @@ from stations.tests.factories import (
     make_two_streets,
     make_user,
 )
+from supervision import bulletins, engine
 from supervision.models import (
+    Bulletin,
     EvidenceFile,
     Finding,
     FindingAttachment,
@@ -216,6 +218,27 @@ def foreign_notification(foreign):
     )[0].pk
 
 
+def foreign_bulletin(foreign):
+    """A published bulletin of a district outside the user's scope (None when there is none)."""
+    if not foreign.get(District):
+        return None
+    author = User.objects.order_by("pk").first()
+    # Its figures as the bulletins' own code freezes them, so that its pages render whole.
+    data = bulletins.snapshot(foreign[District], engine.parse_period("2026-01"))
+    return Bulletin.objects.get_or_create(
+        district=foreign[District],
+        period="2026-01",
+        defaults={
+            "title": "范围测试通报",
+            "data": data,
+            "status": "published",
+            "published_by": author,
+            "published_at": datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC),
+            "created_by": author,
+        },
+    )[0].pk
+
+
 PARAMETER_VALUES = {
     "stations:street_detail": {"code": attribute_of(Street, "code")},
     # The deliberately unscoped view of the self-check (leaky_urls).
@@ -325,6 +348,11 @@ PARAMETER_VALUES = {
             "assessment_close",
             "assessment_export",
         )
+    },
+    # Bulletins: a published bulletin of another district, made when first asked for.
+    **{
+        f"supervision:{name}": {"pk": foreign_bulletin}
+        for name in ("bulletin_detail", "bulletin_edit", "bulletin_publish", "bulletin_export")
     },
     # Files kept for their preview are their uploader's alone.
     "visits:import_preview": {"pk": lambda foreign: 999999},
