@@ -560,12 +560,17 @@ def visit_import(request):
     return imports.upload_page(
         request,
         visit_io.VISITS,
-        template_name="visits/visit_import.html",
+        template_name="cases/io_import.html",
         preview_url=lambda pk: reverse("visits:import_preview", args=[pk]),
         context={
             "urls": _io_urls(),
             "street": user.street if user.is_street_manager else None,
             "rules": IMPORT_RULES,
+            "lead": _(
+                "新增纸质走访记录(可以是以前任何月份)。上传后先预览将要新增的走访,确认后才写入。"
+            ),
+            "export_label": _("导出走访记录"),
+            "foreign_rule": _("其他街镇的人员或顾问,与不存在的编号一样不能导入。"),
         },
     )
 
