@@ -157,3 +157,38 @@ class Checklist(models.TextChoices):
     NEEDS = "needs", _("困难人员需求清单")
     RESOURCES = "resources", _("社会救助资源清单")
     SERVICES = "services", _("社区救助顾问服务清单")
+
+
+class LeadStatus(models.TextChoices):
+    """A lead's path (政策找人): 待核实 → 已走访 → 纳入 / 不符合 / 无法联系."""
+
+    PENDING = "pending", _("待核实")
+    VISITED = "visited", _("已走访")
+    ENROLLED = "enrolled", _("纳入")
+    INELIGIBLE = "ineligible", _("不符合")
+    UNREACHABLE = "unreachable", _("无法联系")
+
+
+OPEN_LEAD_STATUSES = (LeadStatus.PENDING, LeadStatus.VISITED)
+CLOSED_LEAD_STATUSES = (LeadStatus.ENROLLED, LeadStatus.INELIGIBLE, LeadStatus.UNREACHABLE)
+
+
+class LeadField(models.TextChoices):
+    """What a column of a department's list may be mapped to (the facts aside)."""
+
+    NAME = "name", _("姓名")
+    ID_NUMBER = "id_number", _("身份证号")
+    COMMITTEE_CODE = "committee_code", _("居委代码")
+    ADDRESS = "address", _("地址")
+    PHONE = "phone", _("联系电话")
+
+
+class LeadRowOutcome(models.TextChoices):
+    """What became of one row of a lead list (the upload's report)."""
+
+    MATCHED = "matched", _("已在册,情况记入档案")
+    NEW_LEAD = "new_lead", _("新线索")
+    MERGED = "merged", _("并入已有线索")
+    DUPLICATE = "duplicate", _("重复,已处理过")
+    INVALID = "invalid", _("无效")
+    UNPLACEABLE = "unplaceable", _("无法定位居委,待区民政局分派")

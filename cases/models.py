@@ -691,7 +691,22 @@ class Need(models.Model):
 
     need_number = models.CharField(_("需求编号"), max_length=30, unique=True, editable=False)
     recipient = models.ForeignKey(
-        Recipient, verbose_name=_("困难人员"), on_delete=models.PROTECT, related_name="needs"
+        Recipient,
+        verbose_name=_("困难人员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="needs",
+    )
+    # A need raised by the visit of a lead (政策找人): `recipient` is empty until the lead
+    # is enrolled (纳入); until then it is on the lead's page, not in the needs list.
+    lead = models.ForeignKey(
+        "cases.Lead",
+        verbose_name=_("线索"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="needs",
     )
     category = models.CharField(_("需求类别"), max_length=20, choices=NeedCategory.choices)
     description = models.TextField(_("需求描述"))
@@ -737,6 +752,10 @@ class Need(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
+                name="need_has_person",
+                condition=Q(recipient__isnull=False) | Q(lead__isnull=False),
+            ),
+            models.CheckConstraint(
                 name="need_closed_has_date",
                 condition=Q(status__in=["resolved", "unresolvable"], closed_on__isnull=False)
                 | (~Q(status__in=["resolved", "unresolvable"]) & Q(closed_on__isnull=True)),
@@ -749,9 +768,12 @@ class Need(models.Model):
     def save(self, *args, **kwargs):
         if not self.need_number:
             self.need_number = next_number(
-                Need, "need_number", f"{NEED_NUMBER_PREFIX}{self.recipient.street.code}", 6
+                Need, "need_number", f"{NEED_NUMBER_PREFIX}{self._street().code}", 6
             )
         super().save(*args, **kwargs)
+
+    def _street(self):
+        return self.recipient.street if self.recipient_id else self.lead.street
 
     def clean(self):
         errors = {}
@@ -1064,3 +1086,7 @@ class ChecklistReview(models.Model):
 
     def __str__(self):
         return f"{self.get_checklist_display()} {self.reviewed_on}"
+
+
+# 政策找人 (leads) live in their own module; imported here so that Django finds them.
+from cases.lead_models import Lead, LeadFact, LeadSource, LeadUpload  # noqa: E402, F401

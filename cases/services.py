@@ -38,12 +38,14 @@ from cases.choices import (
     NeedStatus,
     RecipientStatus,
 )
+from cases.leads import hand_over_leads, open_lead_count
 from cases.models import (
     AssistanceCategory,
     ChecklistReview,
     CurrentPeriod,
     Evaluation,
     KeyGroup,
+    LeadFact,
     Need,
     NeedResource,
     Recipient,
@@ -403,7 +405,8 @@ def exit_register(*, actor, recipient, exited_on, reason):
 def hand_over(*, actor, from_advisor, to_advisor):
     """Hand an advisor's people and open needs to another advisor of the street, in one step.
 
-    Returns {"recipients": n, "needs": m}. Closed needs keep who handled them.
+    Returns {"recipients": n, "needs": m, "leads": k}: open leads (政策找人) go too. Closed
+    needs and leads keep who handled them.
     """
     require_role(actor, KEEPERS, _("只有街镇管理员或区民政局可以移交。"))
     visible_or_404(Advisor.objects, actor, from_advisor)
@@ -421,17 +424,19 @@ def hand_over(*, actor, from_advisor, to_advisor):
     needs = Need.objects.filter(advisor=from_advisor, status__in=OPEN_NEED_STATUSES).update(
         advisor=to_advisor, updated_at=now
     )
-    return {"recipients": recipients, "needs": needs}
+    leads = hand_over_leads(from_advisor, to_advisor)
+    return {"recipients": recipients, "needs": needs, "leads": leads}
 
 
 def hand_over_counts(from_advisor):
-    """What `hand_over` would move from `from_advisor`: {"recipients": n, "needs": m}.
+    """What `hand_over` would move from `from_advisor`: {"recipients", "needs", "leads"}.
 
     The same rows `hand_over` updates, counted, for the page that asks to confirm.
     """
     return {
         "recipients": Recipient.objects.filter(advisor=from_advisor).count(),
         "needs": Need.objects.filter(advisor=from_advisor, status__in=OPEN_NEED_STATUSES).count(),
+        "leads": open_lead_count(from_advisor),
     }
 
 
@@ -471,6 +476,8 @@ def anonymise_expired(today=None):
         recipient.refresh_derived()
         recipient.name_initials = ""
         recipient.save()
+        # What other departments' lists said about the person goes too.
+        LeadFact.objects.filter(recipient=recipient).update(facts={})
         count += 1
     return count
 

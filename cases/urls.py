@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from cases.views import (
     checklist_io,
@@ -34,6 +34,11 @@ urlpatterns = [
         current_list.current_list_import_preview,
         name="current_list_import_preview",
     ),
+    # 政策找人: the lists of other departments (cases.lead_upload_urls), the leads
+    # (cases.lead_urls) and the figures (cases.lead_figure_urls).
+    path("leads/lists/", include("cases.lead_upload_urls")),
+    path("leads/figures/", include("cases.lead_figure_urls")),
+    path("leads/", include("cases.lead_urls")),
     # The four checklists and their rows (cases.views.checklists).
     path("checklists/", checklists.checklists, name="checklists"),
     path("checklists/<str:code>/", checklists.street_checklists, name="street_checklists"),

@@ -71,6 +71,9 @@ def navigation(request):
         items.append(NavItem(_("志愿者"), reverse("advisors:volunteers:list")))
     if user.role in (Role.BUREAU, Role.STREET_MANAGER, Role.ADVISOR):
         items.append(NavItem(_("困难人员"), reverse("cases:recipients")))
+        # 政策找人: the leads, the departments' lists and the figures, all under the leads'
+        # /cases/leads/ (a longer prefix than the people's /cases/, so marked here).
+        items.append(NavItem(_("政策找人"), reverse("cases:leads")))
     if user.role in (Role.BUREAU, Role.STREET_MANAGER, Role.ADVISOR):
         # The four checklists; their list pages live under /cases/ beside the recipients.
         lists = ("cases:checklists", "cases:needs", "cases:resources", "cases:services")

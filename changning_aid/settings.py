@@ -270,6 +270,13 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=180)
 # A person who left the register more than this many years ago is anonymised by
 # `run_scheduled` (name, ID number, phone and address cleared; counts and history stay).
 RECIPIENT_RETENTION_YEARS = env.int("RECIPIENT_RETENTION_YEARS", default=5)
+# 政策找人: a lead open longer than this many days is overdue (shown to the advisor and the
+# street manager, counted in the street's figures); a lead closed as 不符合 or 无法联系 is
+# anonymised this many days after it was closed.
+LEAD_VISIT_DAYS = env.int("LEAD_VISIT_DAYS", default=15)
+LEAD_RETENTION_DAYS = env.int("LEAD_RETENTION_DAYS", default=365)
+# A list uploaded but never mapped and processed is dropped after this many hours.
+LEAD_UPLOAD_KEEP_HOURS = env.int("LEAD_UPLOAD_KEEP_HOURS", default=24)
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="Changning-2023")
 

@@ -12,4 +12,6 @@ class NotificationKind(models.TextChoices):
     DEADLINE_MISSED = "deadline_missed", _("整改逾期")
     FILING_DECIDED = "filing_decided", _("备案结果")
     VISIT_MISSES = "visit_misses", _("走访漏访")
+    LEAD_OVERDUE = "lead_overdue", _("线索逾期")
+    SITUATION_CHANGED = "situation_changed", _("情况变化")
     OTHER = "other", _("其他")

@@ -68,6 +68,8 @@ DEFAULT_WEIGHTS = {
     "C10": 10,
     "C11": 5,
     "C12": 10,
+    # 政策找人 is weighed by the bureau in its plan when it wants to: 0 until then.
+    "P1": 0,
 }
 DEFAULT_YES_NO = {"C1", "C8"}
 DEFAULT_ITEMS = [

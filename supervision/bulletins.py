@@ -66,7 +66,13 @@ def _figures(outcomes):
 def snapshot(district, period, today=None):
     """What a bulletin freezes of the engine's result for `district` and `period`."""
     today = today or timezone.localdate()
-    judged = [rid for rid, rule in engine.ENGINE_RULES.items() if rule.kind != engine.ADVICE]
+    # The construction rules of the notice (C1–C12) decide the proposals; the advice L1 and
+    # the indicator P1 (政策找人, weighted only if the bureau chooses to) do not.
+    judged = [
+        rid
+        for rid, rule in engine.ENGINE_RULES.items()
+        if rule.kind != engine.ADVICE and rid != "P1"
+    ]
     result = engine.evaluate(district, period, rule_ids=judged, today=today, street_offenders=False)
     overdue = dict(
         RectificationOrder.objects.for_district(district.pk)

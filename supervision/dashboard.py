@@ -1,5 +1,6 @@
 """What the dashboard and the compliance page read: the engine's figures for the user's
-scope, the trend of the last 12 months, open orders and the period's inspections.
+scope, the trend of the last 12 months, open orders, the period's inspections and 政策找人
+(the period's figures per street for bureau staff, the overdue leads of a street).
 
 The scope is ALWAYS the user's: bureau staff see their district, a street manager their
 street; nothing in a query string widens it. Every function runs a fixed number of queries
@@ -15,7 +16,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from cases.models import Recipient
+from cases import lead_figures
+from cases.leads import overdue_q
+from cases.models import Lead, Recipient
 from stations.models import Station
 from supervision import engine
 from supervision.models import Inspection, RectificationOrder
@@ -29,6 +32,7 @@ RULE_IDS = list(engine.ENGINE_RULES)
 OFFENDERS_PER_PAGE = 50
 TREND_MONTHS = 12
 LISTED_ROWS = 20  # open orders / inspections shown on the dashboard (the full lists are linked)
+OVERDUE_LEADS_LISTED = 10  # a street's overdue leads shown on its dashboard (the list is linked)
 
 
 class PeriodError(ValueError):
@@ -193,6 +197,49 @@ def inspections_in(user, scope, first, last, limit=LISTED_ROWS):
     return list(rows.select_related("street", "station").order_by("-inspected_on", "-pk")[:limit])
 
 
+# 政策找人 ---------------------------------------------------------------------------------------
+
+
+def lead_streets(user, scope, period, today=None):
+    """The period's 政策找人 figures of each street of the district and of the leads not
+    placed yet, with their total (`cases.lead_figures.street_figures`; 2 queries)."""
+    today = today or timezone.localdate()
+    return lead_figures.street_figures(
+        scope.district.pk,
+        period.first,
+        period.last,
+        today,
+        street_id=scope.street.pk if scope.is_street else None,
+        user=user,
+        with_rows=False,
+    )
+
+
+def lead_figures_url(period):
+    return reverse("cases:lead_figures") + "?" + urlencode({"period": period.key})
+
+
+def overdue_leads(user, scope, today=None, limit=OVERDUE_LEADS_LISTED):
+    """(count, rows): the scope's open leads found more than LEAD_VISIT_DAYS days ago
+    (`cases.leads.overdue_q`), the longest waiting first, each with `days_waiting`; 2 queries."""
+    today = today or timezone.localdate()
+    leads = Lead.objects.visible_to(user).filter(overdue_q(today))
+    if scope.is_street:
+        leads = leads.filter(street=scope.street)
+    count = leads.count()
+    rows = list(leads.select_related("committee", "advisor").order_by("found_on", "pk")[:limit])
+    for lead in rows:
+        lead.days_waiting = lead.days_open(today)
+    return count, rows
+
+
+def overdue_leads_url(scope):
+    query = {"overdue": "1"}
+    if scope.is_street:
+        query["street"] = scope.street.code
+    return reverse("cases:leads") + "?" + urlencode(query)
+
+
 # Trends -----------------------------------------------------------------------------------------
 
 
@@ -244,7 +291,7 @@ def trends(user, scope, last_month, today=None):
 class OffenderRow:
     """One offending row as the compliance page lists it: its kind and what it shows."""
 
-    kind: str  # street / committee / station / advisor / recipient / order / load
+    kind: str  # street / committee / station / advisor / recipient / order / load / lead
     obj: object = None
     month: datetime.date | None = None
     data: dict | None = None
@@ -256,6 +303,7 @@ _KINDS = {
     "station": "station",
     "advisor": "advisor",
     "rectificationorder": "order",
+    "lead": "lead",
 }
 _RELATED = {
     "street": (),
@@ -263,6 +311,7 @@ _RELATED = {
     "station": ("street", "committee"),
     "advisor": ("street",),
     "rectificationorder": ("street",),
+    "lead": ("street", "committee"),
 }
 
 

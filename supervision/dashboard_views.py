@@ -1,12 +1,14 @@
 """The bureau's dashboard (its staff's home page, a street manager's for their street) and the
 compliance page: every rule's figure for the user's scope and a period, and a rule's
-offenders.
+offenders. The dashboard also shows 政策找人: the period's figures per street for bureau
+staff, a street's overdue leads for its manager.
 
 The scope always comes from the user (their district, or their street): a street in the
 query string only narrows a bureau user's district, and a street manager asking for another
 street gets 404. Both pages run a fixed number of queries whatever the size of the data.
 """
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -77,6 +79,16 @@ def dashboard_view(request):
     }
     if scope.is_street:
         context["fix_first"] = dashboard.failing_rules(compliance, period, scope.street)
+        count, leads = dashboard.overdue_leads(request.user, scope, today)
+        context["overdue_lead_count"] = count
+        context["overdue_leads"] = leads
+        context["overdue_leads_url"] = dashboard.overdue_leads_url(scope)
+    else:
+        context["lead_rows"], context["lead_total"] = dashboard.lead_streets(
+            request.user, scope, period, today
+        )
+    context["lead_figures_url"] = dashboard.lead_figures_url(period)
+    context["lead_visit_days"] = settings.LEAD_VISIT_DAYS
     return render(request, "supervision/dashboard.html", context)
 
 

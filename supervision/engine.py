@@ -1,5 +1,6 @@
-"""The compliance engine: every rule of DOMAIN.md (C1–C12, and the advice L1) judged for a
-scope (a district, narrowed to a street if asked) and a period (a month, a quarter or a year).
+"""The compliance engine: every rule of DOMAIN.md (C1–C12, the advice L1) and P1 (政策找人
+线索及时核实) judged for a scope (a district, narrowed to a street if asked) and a period (a
+month, a quarter or a year).
 
 Each rule is registered once in `ENGINE_RULES` as an `EngineRule`: its id, Chinese title,
 the notice's clause, its kind and how it is judged. The rules already defined elsewhere are
@@ -11,7 +12,9 @@ registered, not rewritten:
   C7, C8, C11 (`supervision.staffing_rules`; C8 is the calendar year up to that day);
 - event rules over the period: C9 (`visits.coverage`, the months of the period up to the
   month in progress, added up), C10 (`cases.checklists`, from the first day to the judging
-  day) and C12 (`supervision.rectification`);
+  day) and C12 (`supervision.rectification`); P1 (`cases.lead_figures`: the leads found in
+  the period, up to the judging day, visited within LEAD_VISIT_DAYS days of being found;
+  a lead not visited whose deadline has not passed yet is not counted);
 - the advice L1 (below): never a breach, it does not count in verdicts or assessments.
 
 Each rule runs a fixed number of queries whatever the size of the scope: one for the
@@ -45,7 +48,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.checklists import C10
-from cases.models import CurrentPeriod, Recipient
+from cases.lead_figures import P1
+from cases.models import CurrentPeriod, Lead, Recipient
 from stations.choices import StationKind, StationStatus
 from stations.models import Station, Street
 from supervision import rules as base_rules
@@ -249,12 +253,23 @@ def _order_row(row):
     }
 
 
+def _lead_row(row):
+    """A late lead, by its number (no name: the JSON leaves the bureau's systems)."""
+    return {
+        "lead_number": row.lead_number,
+        "street": row.street.code,
+        "found_on": row.found_on.isoformat(),
+        "first_visited_on": row.first_visited_on.isoformat() if row.first_visited_on else None,
+    }
+
+
 _RELATED = {
     "street": ("district",),
     "committee": ("street",),
     "station": ("street",),
     "advisor": ("street",),
     "rectificationorder": ("street",),
+    "lead": ("street",),
 }
 
 
@@ -271,6 +286,17 @@ def _registered(rule, mode, clause, serialise, kind=None):
         counted_model=rule.counted_model,
         street_field=rule.street_field,
     )
+
+
+# P1 -----------------------------------------------------------------------------------------
+
+
+def _p1_judge(scope, period, today, by_street):
+    """P1 over the leads of `scope` found from the period's first day to its judging day."""
+    on = period.judging_day(today)
+    if by_street:
+        return P1.evaluate_by_street(scope, period.first, on, today)
+    return P1.evaluate(scope, period.first, on, today)
 
 
 # C9 and L1 ----------------------------------------------------------------------------------
@@ -424,6 +450,7 @@ CLAUSES = {
     "C10": gettext_lazy("三(四):建立顾问、需求、资源、服务四项清单并动态更新"),
     "C11": gettext_lazy("三(二)4:统一着装、佩戴胸牌"),
     "C12": gettext_lazy("四:督导检查发现的问题限期整改"),
+    "P1": gettext_lazy("一:进一步夯实“政策找人”工作体系"),
     "L1": gettext_lazy("三(二)1:可根据困难对象人数和区域范围大小适当增配"),
 }
 
@@ -450,6 +477,18 @@ ENGINE_RULES = {
     "C10": _registered(C10, EVENT, CLAUSES["C10"], _street_row),
     "C11": _registered(C11, DATED, CLAUSES["C11"], _advisor_row),
     "C12": _registered(C12, EVENT, CLAUSES["C12"], _order_row),
+    "P1": EngineRule(
+        id="P1",
+        title=P1.title,
+        clause=CLAUSES["P1"],
+        kind=EVENT,
+        target=P1.target,
+        counts=P1.counts,
+        judge=_p1_judge,
+        serialise=_lead_row,
+        counted_model=Lead,
+        street_field="street",
+    ),
     "L1": EngineRule(
         id="L1",
         title=L1_RULE_VIEW.title,

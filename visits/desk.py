@@ -15,6 +15,18 @@ Decisions:
   first); then the people current today but not due this month (current for fewer days
   than the policy asks); the people visited this month last.
 - Days left count today: on the last day of the month one day is left.
+
+政策找人 on the desk (`desk_leads`, `desk_situation_changes`): the open leads the login sees
+(those in the advisor's charge and those of the committees they serve) and the 情况变化 of
+registered people not yet acknowledged. Decisions:
+- Leads: 待核实 first (not yet visited), then the overdue ones (open longer than
+  LEAD_VISIT_DAYS), then by the number of sources (more sources, more likely in need),
+  the oldest first. A panel, not a list page: the first DESK_LEAD_LIMIT with the counts,
+  and a link to the leads list for the rest.
+- 情况变化 follow the desk's tab: "mine" the people in the advisor's charge (the advisor
+  hears of them and is the one to check them), "all" every person the login sees. The
+  oldest first (a change waits longest), the first DESK_FACT_LIMIT with the count; once
+  acknowledged a fact leaves the panel and the next ones show.
 """
 
 import datetime
@@ -35,9 +47,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from cases.choices import OPEN_NEED_STATUSES, HardshipLevel
+from cases.choices import OPEN_NEED_STATUSES, HardshipLevel, LeadStatus
+from cases.leads import overdue_q
 from cases.models import Need
-from cases.views.recipients import current_today
+from cases.views.recipients import can_acknowledge_facts_of, current_today
 from visits.choices import FAILED_RESULTS, MonthState, VisitMethod, VisitResult
 from visits.coverage import month_bounds, month_figures, shift_month, with_month
 from visits.models import Visit
@@ -45,6 +58,9 @@ from visits.services import open_follow_ups
 
 # The most people a search shows: the box is for finding one person.
 SEARCH_LIMIT = 20
+# The most leads and 情况变化 the desk's panels list (the counts say how many there are).
+DESK_LEAD_LIMIT = 20
+DESK_FACT_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -250,3 +266,88 @@ def search_rows(recipients, found, month, policy):
         "file_number",
     ).select_related("committee")
     return mark_states(list(rows[:SEARCH_LIMIT]), month)
+
+
+# 政策找人 -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeskLeads:
+    """The desk's panel of open leads: the first rows and the counts of them all."""
+
+    rows: list
+    total: int
+    pending: int
+    overdue: int
+
+    @property
+    def more(self):
+        return self.total - len(self.rows)
+
+
+def desk_leads(leads, today, limit=DESK_LEAD_LIMIT):
+    """The open leads of `leads` (`Lead.objects.visible_to(user)`) for the desk: the first
+    `limit` in order (see the module), each with `days_open` and `overdue`, and the counts.
+    Two queries."""
+    open_leads = leads.open()
+    overdue = overdue_q(today)
+    figures = open_leads.aggregate(
+        total=Count("pk"),
+        pending=Count("pk", filter=Q(status=LeadStatus.PENDING)),
+        overdue=Count("pk", filter=overdue),
+    )
+    rows = list(
+        open_leads.annotate(
+            status_rank=Case(
+                When(status=LeadStatus.PENDING, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            overdue_rank=Case(When(overdue, then=Value(0)), default=Value(1)),
+        )
+        .select_related("committee", "advisor")
+        .order_by("status_rank", "overdue_rank", "-source_count", "found_on", "pk")[:limit]
+    )
+    for lead in rows:
+        lead.days_open = lead.days_open(today)
+        lead.overdue = lead.overdue_rank == 0
+    return DeskLeads(
+        rows=rows,
+        total=figures["total"],
+        pending=figures["pending"],
+        overdue=figures["overdue"],
+    )
+
+
+@dataclass(frozen=True)
+class DeskFacts:
+    """The desk's panel of 情况变化: the first facts and how many wait in all."""
+
+    rows: list
+    total: int
+
+    @property
+    def more(self):
+        return self.total - len(self.rows)
+
+
+def situation_changes(facts, advisor=None):
+    """The 情况变化 of registered people among `facts` (`LeadFact.objects.visible_to(user)`)
+    not yet acknowledged; of the people in `advisor`'s charge when given."""
+    flagged = facts.flagged().filter(recipient__isnull=False)
+    if advisor is not None:
+        flagged = flagged.filter(recipient__advisor=advisor)
+    return flagged
+
+
+def desk_situation_changes(flagged, user, limit=DESK_FACT_LIMIT):
+    """The first `limit` of `flagged` (`situation_changes`), oldest first, each with
+    `can_acknowledge` for `user`, and their count. Two queries."""
+    rows = list(
+        flagged.select_related("recipient__committee", "recipient__advisor", "source").order_by(
+            "received_on", "pk"
+        )[:limit]
+    )
+    for fact in rows:
+        fact.can_acknowledge = can_acknowledge_facts_of(user, fact.recipient)
+    return DeskFacts(rows=rows, total=flagged.count())

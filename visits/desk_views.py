@@ -10,25 +10,32 @@
   answers the parts of the page that changed (the figures, the follow-ups, the list, the
   message) or the form's errors (400); a plain POST redirects back to the desk (PRG) or
   shows the desk again with the errors.
+- The desk also lists the advisor's open leads (政策找人线索) and the 情况变化 of their
+  people that other departments' lists brought (`visits.desk.desk_leads`,
+  `desk_situation_changes`); `fact_acknowledge` is the 已核实 button's POST, from the desk
+  and from the person's file alike (the person's advisor, or a keeper).
 
 Only advisor logins have a desk; other roles get the Chinese 403 page. An advisor login
 without an advisor record (not yet linked by the street) sees an explanation instead.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from advisors.models import Advisor
-from cases.models import Recipient
-from cases.views.recipients import search_q
+from cases import leads as lead_services
+from cases.models import Lead, LeadFact, Recipient
+from cases.views.recipients import can_acknowledge_facts_of, search_q
 from changning_aid.pages import add_service_errors, forbidden
 from changning_aid.scoping import scoped_get_or_404
 from visits import services
@@ -37,10 +44,13 @@ from visits.desk import (
     DeskMonth,
     attach_follow_ups,
     desk_follow_ups,
+    desk_leads,
     desk_rows,
+    desk_situation_changes,
     desk_summary,
     mark_states,
     search_rows,
+    situation_changes,
 )
 from visits.models import Visit, policy_for
 
@@ -197,10 +207,24 @@ class Desk:
             return None
         return search_rows(self.visible, search_q(text), self.month, self.policy)
 
+    def lead_panels(self):
+        """The 政策找人 panels: the open leads the login sees and the 情况变化 to check (of
+        the advisor's people on the "mine" tab, of everyone the login sees on "all")."""
+        flagged = situation_changes(
+            LeadFact.objects.visible_to(self.user),
+            advisor=self.advisor if self.scope == "mine" else None,
+        )
+        return {
+            "leads": desk_leads(Lead.objects.visible_to(self.user), self.today),
+            "lead_visit_days": settings.LEAD_VISIT_DAYS,
+            "situation": desk_situation_changes(flagged, self.user),
+        }
+
     def page(self, *, form=None, picked=None, status=200):
         q = (self.request.GET.get("q") or "").strip()[:50]
         context = {
             **self.parts(),
+            **self.lead_panels(),
             "form": form or self.form(),
             "picked": picked,
             "q": q,
@@ -325,3 +349,62 @@ def desk_record(request):
     if _is_partial(request):
         return render(request, "visits/_desk_errors.html", {"form": form}, status=400)
     return desk.page(form=form, picked=recipient)
+
+
+# 情况变化 -----------------------------------------------------------------------------------
+
+
+def _back_to(request, default):
+    """Where the 已核实 button sends the user back: the page it was on, else `default`."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def fact_acknowledge(request, pk):
+    """已核实: the person's advisor (or a keeper) has checked a 情况变化 on their file.
+
+    A fact the login does not see answers 404; one they see but may not check (another
+    advisor's person) the 403 page. Back to the desk or the file the button was on.
+    """
+    user = request.user
+    fact = get_object_or_404(
+        LeadFact.objects.visible_to(user).select_related("recipient__advisor", "source"), pk=pk
+    )
+    recipient = fact.recipient
+    if request.method != "POST":
+        # Asked by address: the fact is in scope (else 404 above); nothing to do but go back.
+        return redirect(recipient.get_absolute_url() if recipient else reverse("visits:desk"))
+    if user.is_advisor:
+        default = reverse("visits:desk") + "#situation-changes"
+    elif recipient is not None:
+        default = recipient.get_absolute_url() + "#source-facts"
+    else:
+        default = reverse("home")
+    back = _back_to(request, default)
+    if recipient is None or not can_acknowledge_facts_of(user, recipient):
+        return forbidden(
+            request,
+            _("只有该对象的责任顾问、街镇管理员或区民政局可以核实情况变化。"),
+            back_url=back,
+        )
+    if recipient.is_anonymised:
+        messages.error(request, _("该档案已匿名化,不能核实。"))
+        return redirect(back)
+    if fact.acknowledged_at is not None or not fact.changes_situation:
+        messages.info(request, _("该情况已核实过,无需再次核实。"))
+        return redirect(back)
+    lead_services.acknowledge_fact(actor=user, fact=fact)
+    messages.success(
+        request,
+        _("已核实:%(name)s 的“%(source)s”情况变化(名单日期 %(date)s)。")
+        % {
+            "name": recipient.name,
+            "source": fact.source.name,
+            "date": fact.received_on.isoformat(),
+        },
+    )
+    return redirect(back)

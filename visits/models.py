@@ -161,6 +161,18 @@ class Visit(models.Model):
         "cases.Recipient",
         verbose_name=_("走访对象"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+    )
+    # The visit of a lead (政策找人) before the person is on the register: `recipient` is
+    # empty until the lead is enrolled (纳入), when it is set and `lead` is kept.
+    lead = models.ForeignKey(
+        "cases.Lead",
+        verbose_name=_("线索"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="visits",
     )
     advisor = models.ForeignKey(
@@ -237,11 +249,18 @@ class Visit(models.Model):
             models.Index(fields=["recipient", "visited_on"], name="visit_recipient_date"),
             models.Index(fields=["advisor", "visited_on"], name="visit_advisor_date"),
             models.Index(fields=["visited_on"], name="visit_date"),
+            models.Index(
+                fields=["lead", "visited_on"], condition=Q(lead__isnull=False), name="visit_lead"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 name="visit_follow_up_has_date",
                 condition=Q(follow_up_required=False) | Q(follow_up_by__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="visit_has_person",
+                condition=Q(recipient__isnull=False) | Q(lead__isnull=False),
             ),
             models.CheckConstraint(
                 name="visit_withdrawn_has_reason",
@@ -254,7 +273,8 @@ class Visit(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.visit_number:
-            self.visit_number = next_visit_number(self.recipient.street)
+            street = self.recipient.street if self.recipient_id else self.lead.street
+            self.visit_number = next_visit_number(street)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -257,7 +257,7 @@ def test_hand_over_moves_people_and_open_needs_in_one_step(two_streets):
 
     moved = services.hand_over(actor=two_streets.manager_a, from_advisor=leaving, to_advisor=taking)
 
-    assert moved == {"recipients": 3, "needs": 1}
+    assert moved == {"recipients": 3, "needs": 1, "leads": 0}
     assert set(Recipient.objects.filter(advisor=taking)) == set(people)
     open_need.refresh_from_db()
     closed_need.refresh_from_db()

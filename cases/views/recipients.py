@@ -1,6 +1,8 @@
 """The pages of the people in hardship (困难人员): the list with its one search box, the
 register, a person's file with everything in order, editing, the current-recipient periods,
-leaving the register, and the hand-over when an advisor leaves.
+leaving the register, and the hand-over when an advisor leaves. The file also shows what
+other departments' lists said of the person (部门名单情况, 政策找人), with their 情况变化
+to check (acknowledged through `visits:fact_acknowledge`, shared with the advisor's desk).
 
 Every row comes through `Model.objects.visible_to(request.user)`; a person outside the
 user's scope answers 404 exactly like one that does not exist. Writes go through
@@ -15,7 +17,19 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import CharField, Count, Exists, F, OuterRef, Prefetch, Q, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from advisors.models import Advisor, active_q
 from cases import services
-from cases.choices import OPEN_NEED_STATUSES, RecipientStatus, ServiceStep
+from cases.choices import OPEN_LEAD_STATUSES, OPEN_NEED_STATUSES, RecipientStatus, ServiceStep
 from cases.forms import (
     EndCurrentForm,
     ExitForm,
@@ -36,6 +50,8 @@ from cases.forms import (
 from cases.models import (
     CurrentPeriod,
     Evaluation,
+    Lead,
+    LeadFact,
     Need,
     NeedResource,
     Recipient,
@@ -61,6 +77,17 @@ def can_keep(user):
 def can_view(user):
     """Who sees people in hardship: keepers and advisors (each within their scope)."""
     return can_keep(user) or user.is_advisor
+
+
+def can_acknowledge_facts_of(user, recipient):
+    """Who checks a 情况变化 on a person's file (已核实): keepers (the person is in their
+    scope, or they would not see it) and the person's responsible advisor; another advisor
+    of the point reads it but leaves it to the one in charge."""
+    if can_keep(user):
+        return True
+    if not user.is_advisor or recipient is None or recipient.advisor_id is None:
+        return False
+    return recipient.advisor.user_id is not None and recipient.advisor.user_id == user.pk
 
 
 def current_today(today):
@@ -352,6 +379,12 @@ def _file_context(request, recipient, **forms):
         .select_related("service", "station")
         .order_by("-created_at", "-pk")
     )
+    source_facts = list(
+        LeadFact.objects.visible_to(user)
+        .filter(recipient=recipient)
+        .select_related("source", "acknowledged_by", "lead")
+        .order_by("-received_on", "-pk")
+    )
     furthest = services.furthest_step(service_list)
     current_today = any(period.covers(today) for period in periods)
     advisor = recipient.advisor
@@ -374,6 +407,12 @@ def _file_context(request, recipient, **forms):
         "furthest_step": furthest,
         "furthest_step_label": ServiceStep(furthest).label if furthest else "",
         "evaluations": evaluations,
+        "source_facts": source_facts,
+        "flagged_fact_count": sum(
+            1 for fact in source_facts if fact.changes_situation and not fact.acknowledged_at
+        ),
+        "can_acknowledge_facts": can_acknowledge_facts_of(user, recipient)
+        and not recipient.is_anonymised,
         **recipient_visits(user, recipient),
         "history": recipient_history(user, recipient),
         "can_keep": keeper,
@@ -502,7 +541,16 @@ def recipient_exit(request, pk):
 
 
 def _advisors_to_hand_over(user, today):
-    """Advisors no longer active who are still responsible for people or open needs."""
+    """Advisors no longer active who are still responsible for people, open needs or open
+    leads (政策找人)."""
+    # A subquery, not a third join: the people and needs are joined already.
+    open_leads = (
+        Lead.objects.filter(advisor=OuterRef("pk"), status__in=OPEN_LEAD_STATUSES)
+        .order_by()
+        .values("advisor")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     return (
         Advisor.objects.visible_to(user)
         .exclude(active_q(today))
@@ -511,15 +559,40 @@ def _advisors_to_hand_over(user, today):
             open_needs=Count(
                 "needs", filter=Q(needs__status__in=OPEN_NEED_STATUSES), distinct=True
             ),
+            open_leads=Coalesce(Subquery(open_leads, output_field=IntegerField()), 0),
         )
-        .filter(Q(people__gt=0) | Q(open_needs__gt=0))
+        .filter(Q(people__gt=0) | Q(open_needs__gt=0) | Q(open_leads__gt=0))
         .select_related("street")
         .order_by("street__code", "advisor_number")
     )
 
 
+def _handed_over_message(leaving, taking, moved):
+    """What moved: the people and open needs, and the open leads (政策找人) when there were any."""
+    values = {
+        "from": leaving.name,
+        "to": taking.name,
+        "people": moved["recipients"],
+        "needs": moved["needs"],
+        "leads": moved.get("leads", 0),
+    }
+    if values["leads"]:
+        return (
+            _(
+                "已将 %(from)s 负责的 %(people)s 名困难人员、%(needs)s 项未办结需求"
+                "和 %(leads)s 条未办结的政策找人线索移交给 %(to)s。"
+            )
+            % values
+        )
+    return (
+        _("已将 %(from)s 负责的 %(people)s 名困难人员和 %(needs)s 项未办结需求移交给 %(to)s。")
+        % values
+    )
+
+
 def handover(request):
-    """移交: an advisor's people and open needs to another advisor of the street, in one step.
+    """移交: an advisor's people, open needs and open leads to another advisor of the street,
+    in one step.
 
     GET with both advisors shows what will move and asks to confirm; the confirmation POSTs.
     """
@@ -539,19 +612,7 @@ def handover(request):
             except PermissionDenied as error:
                 return forbidden(request, str(error))
             else:
-                messages.success(
-                    request,
-                    _(
-                        "已将 %(from)s 负责的 %(people)s 名困难人员和 %(needs)s 项未办结需求"
-                        "移交给 %(to)s。"
-                    )
-                    % {
-                        "from": leaving.name,
-                        "to": taking.name,
-                        "people": moved["recipients"],
-                        "needs": moved["needs"],
-                    },
-                )
+                messages.success(request, _handed_over_message(leaving, taking, moved))
                 return redirect(f"{reverse('cases:recipients')}?advisor={taking.pk}")
         messages.error(request, _("未移交:请按提示修改后再提交。"))
     elif "to_advisor" in request.GET:

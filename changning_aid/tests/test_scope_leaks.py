@@ -21,7 +21,16 @@ from accounts.models import User
 from advisors.models import Advisor, Nomination, Training, Volunteer
 from advisors.tests.factories import make_advisor, make_training
 from cases.choices import ServiceItem, ServiceTask
-from cases.models import Need, Recipient, Resource, ServiceRecord
+from cases.models import (
+    Lead,
+    LeadFact,
+    LeadSource,
+    LeadUpload,
+    Need,
+    Recipient,
+    Resource,
+    ServiceRecord,
+)
 from cases.tests.factories import make_need, make_recipient, make_resource
 from notifications.models import Notification
 from stations.models import Committee, District, Station, Street
@@ -116,7 +125,35 @@ def build_world():
         # An inspection, its finding and photo, an order and its answer's evidence.
         manager = world["manager_a" if street == world["street_a"] else "manager_b"]
         make_oversight(street, bureau=world["bureau"], manager=manager)
+    seed_leads(world)
     return world
+
+
+def seed_leads(world):
+    """A department's list naming, in each street, a new person (a lead, visited once with a
+    need) and the street's person in hardship (a fact on their file)."""
+    from cases import leads as lead_services
+    from cases.tests.factories import id_number
+    from cases.tests.lead_factories import make_source, upload_list
+    from visits.choices import VisitMethod
+
+    rows = []
+    for committees in (world["committees_a"], world["committees_b"]):
+        person = Recipient.objects.filter(committee=committees[0]).order_by("pk").first()
+        rows.append([f"{committees[0].name}线索人", id_number(), committees[0].code, "", "低收入"])
+        rows.append([person.name, person.plain_id_number(), "", "", "残疾二级"])
+    source = make_source(world["district"])
+    upload_list(world["bureau"], source, rows)
+    for lead in Lead.objects.select_related("street"):
+        advisor = Advisor.objects.filter(street=lead.street).order_by("pk").first()
+        lead_services.record_lead_visit(
+            actor=world["bureau"],
+            lead=lead,
+            advisor=advisor,
+            visited_on=lead.found_on,
+            method=VisitMethod.HOME,
+            needs=[{"category": "living", "description": f"{lead.street.name}线索需求"}],
+        )
 
 
 def foreign_objects(user):
@@ -134,6 +171,10 @@ def foreign_objects(user):
         Resource,
         ServiceRecord,
         Visit,
+        Lead,
+        LeadFact,
+        LeadUpload,
+        LeadSource,
         Inspection,
         Finding,
         FindingAttachment,
@@ -240,6 +281,18 @@ def foreign_bulletin(foreign):
 
 
 PARAMETER_VALUES = {
+    # 政策找人: leads, the lists received, their sources, and facts on a person's file.
+    **{
+        f"cases:{name}": {"pk": attribute_of(Lead, "pk")}
+        for name in ("lead_detail", "lead_visit", "lead_enrol", "lead_close", "lead_assign")
+    },
+    "cases:lead_place": {"pk": attribute_of(Lead, "pk")},
+    **{
+        f"cases:{name}": {"pk": attribute_of(LeadUpload, "pk")}
+        for name in ("lead_upload_detail", "lead_upload_mapping", "lead_upload_report")
+    },
+    "cases:lead_source_edit": {"pk": attribute_of(LeadSource, "pk")},
+    "visits:fact_acknowledge": {"pk": attribute_of(LeadFact, "pk")},
     "stations:street_detail": {"code": attribute_of(Street, "code")},
     # The deliberately unscoped view of the self-check (leaky_urls).
     "leaky_station_detail": {"pk": attribute_of(Station, "pk")},

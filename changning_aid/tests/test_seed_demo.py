@@ -26,10 +26,12 @@ from cases.choices import (
     OPEN_NEED_STATUSES,
     STREET_STATION_TASKS,
     EvaluationSource,
+    LeadStatus,
     NeedStatus,
     RecipientStatus,
     ResourceType,
 )
+from cases.lead_models import Lead, LeadFact, LeadSource, LeadUpload
 from cases.models import (
     AdvisorCharge,
     ChecklistReview,
@@ -103,6 +105,10 @@ def snapshot():
         "reviews": list(ChecklistReview.objects.order_by("pk").values()),
         "charges": list(AdvisorCharge.objects.order_by("pk").values()),
         "visits": list(Visit.objects.order_by("pk").values()),
+        "lead_sources": list(LeadSource.objects.order_by("pk").values()),
+        "lead_uploads": list(LeadUpload.objects.order_by("pk").values()),
+        "leads": list(Lead.objects.order_by("pk").values()),
+        "lead_facts": list(LeadFact.objects.order_by("pk").values()),
     }
 
 
@@ -699,8 +705,12 @@ def test_a_second_small_run_creates_nothing(small_seed):
 
 @pytest.mark.django_db
 def test_the_full_seed_shares_the_people_out_with_some_large_committees(full_seed):
+    # The people of the register as made (not those enrolled from leads, 政策找人).
     counts = sorted(
-        Recipient.objects.values("committee").annotate(n=Count("pk")).values_list("n", flat=True)
+        Recipient.objects.filter(lead__isnull=True)
+        .values("committee")
+        .annotate(n=Count("pk"))
+        .values_list("n", flat=True)
     )
     assert sum(counts) == 600
     assert Committee.objects.count() == len(counts)
@@ -924,3 +934,69 @@ def test_the_full_seed_has_a_poorly_covered_committee(full_seed):
     )
     assert min(f.rate for f in by_committee.values() if f.due) < 80
     assert "走访覆盖较差的居委" in full_seed
+
+
+# ---- 政策找人: other departments' lists and their leads -----------------------------------------
+
+
+@pytest.mark.django_db
+def test_three_lists_processed_with_every_kind_of_row(small_seed):
+    uploads = list(LeadUpload.objects.select_related("source").order_by("received_on"))
+    assert [upload.source.name for upload in uploads] == [
+        "区残联·残疾人证",
+        "区医保局·高额医疗费用",
+        "区老龄办·独居老人",
+    ]
+    for upload in uploads:
+        assert upload.state == LeadUpload.State.PROCESSED and upload.content is None
+        assert 40 <= upload.rows_total <= 100
+        assert upload.rows_new > upload.rows_total / 2
+        assert upload.rows_matched >= 1 and upload.rows_duplicate >= 1
+        assert upload.rows_invalid >= 3 and 1 <= upload.rows_unplaceable <= 5
+        assert upload.source.has_mapping
+    assert uploads[1].rows_merged >= 1 and uploads[2].rows_merged >= 1
+    assert Lead.objects.filter(source_count=2).exists()
+    assert Lead.objects.filter(committee__isnull=True).exists()
+    assert not Lead.objects.exclude(status=LeadStatus.PENDING).exists()
+    # The small demo keeps its visits as demo_visits made them.
+    assert not Visit.objects.filter(lead__isnull=False).exists()
+    flagged = LeadFact.objects.flagged()
+    assert flagged.exists() and not flagged.filter(recipient__isnull=True).exists()
+    assert "政策找人：比对部门名单 3 份" in small_seed
+
+
+@pytest.mark.django_db
+def test_the_demo_advisor_login_has_new_and_overdue_leads_and_changes_to_check(small_seed):
+    today = timezone.localdate()
+    user = User.objects.get(username="advisor_310105001001")
+    mine = Lead.objects.visible_to(user).open()
+    assert mine.filter(found_on__gte=today - datetime.timedelta(days=15)).count() >= 3
+    assert mine.filter(found_on__lt=today - datetime.timedelta(days=15)).count() >= 2
+    assert not mine.exclude(committee__code="310105001001").exclude(advisor__user=user).exists()
+    assert (
+        LeadFact.objects.visible_to(user).flagged().filter(recipient__advisor__user=user).exists()
+    )
+
+
+@pytest.mark.django_db
+def test_the_full_seed_moves_some_leads_along_their_path(full_seed):
+    today = timezone.localdate()
+    by_status = dict(Lead.objects.values_list("status").annotate(n=Count("pk")))
+    assert by_status[LeadStatus.PENDING] > 100
+    assert 1 <= by_status[LeadStatus.ENROLLED] <= 10
+    assert by_status[LeadStatus.VISITED] >= 5
+    assert by_status[LeadStatus.INELIGIBLE] >= 1 and by_status[LeadStatus.UNREACHABLE] >= 1
+    for lead in Lead.objects.filter(status=LeadStatus.ENROLLED).select_related("recipient"):
+        assert lead.recipient.is_current_on(today) and lead.closed_on <= today
+        assert lead.visits.filter(recipient=lead.recipient).exists()
+    visits = Visit.objects.filter(lead__isnull=False).select_related("lead", "advisor")
+    assert visits.filter(result=VisitResult.NOBODY_HOME).exists()
+    for visit in visits:
+        assert visit.lead.found_on <= visit.visited_on <= today
+        assert visit.advisor.is_active_on(visit.visited_on)
+        assert timezone.localtime(visit.recorded_at).date() == visit.visited_on
+    # The demo advisor logins' own leads wait for them.
+    for street in Street.objects.all():
+        committee = street.committees.order_by("code").first()
+        assert Lead.objects.filter(committee=committee, status=LeadStatus.PENDING).count() >= 6
+    assert "线索走访" in full_seed

@@ -87,8 +87,9 @@ def test_equal_totals_share_a_rank():
 
 def test_the_default_plan_weighs_every_rule_but_the_advice():
     indicators = assessment.default_indicators()
-    assert [i.rule_id for i in indicators] == [f"C{n}" for n in range(1, 13)]
+    assert [i.rule_id for i in indicators] == [*(f"C{n}" for n in range(1, 13)), "P1"]
     by_id = {i.rule_id: i for i in indicators}
+    assert by_id["P1"].weight == 0  # 政策找人 is weighed by the bureau's own plan
     assert by_id["C9"].weight == 20 and by_id["C1"].scoring == YES_NO
     assert by_id["C8"].scoring == YES_NO and by_id["C9"].scoring == RATE
     assert sum(i.weight for i in indicators) + sum(m for _n, m in assessment.DEFAULT_ITEMS) == 100

@@ -206,6 +206,7 @@ def count_queries(client, url, params):
         (COMPLIANCE, {"rule": "C9"}),
         (COMPLIANCE, {"rule": "C6"}),
         (COMPLIANCE, {"rule": "C12"}),
+        (COMPLIANCE, {"rule": "P1"}),
         (COMPLIANCE, {"rule": "L1"}),
     ],
 )

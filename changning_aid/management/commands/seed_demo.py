@@ -7,7 +7,8 @@ role. It then staffs the network: about 330 advisors (2-4 at each street station
 most committee points), their filing, this year's and last year's professional trainings
 with attendance, and a few volunteers per street. Later issues add their demo data here:
 the people in hardship and the four checklists (`demo_cases`), twelve months of monthly
-visits with their gaps (`demo_visits`).
+visits with their gaps (`demo_visits`), other departments' lists matched with the register
+and the leads they gave (政策找人, `demo_leads`).
 
 The people are made so that every staffing rule has rows that pass and rows to show: a few
 running committee points have no advisor (C6), one street station keeps a single advisor on
@@ -67,7 +68,7 @@ from advisors.models import (
     active_q,
 )
 from audit.loading import triggers_held_off
-from changning_aid import demo_cases, demo_visits, pinyin
+from changning_aid import demo_cases, demo_leads, demo_visits, pinyin
 from stations.choices import StationKind, StationStatus
 from stations.models import Committee, District, Station, Street
 from stations.naming import committee_short_name
@@ -547,6 +548,20 @@ def visits_summary(visits):
     )
 
 
+def leads_summary(leads):
+    """What `demo_leads.seed_leads` created, in a sentence."""
+    path = ""
+    if leads.get("lead_visits"):
+        path = (
+            f"；线索走访 {leads['lead_visits']} 次，纳入 {leads.get('leads_enrolled', 0)} 条，"
+            f"办结（不符合、无法联系）{leads.get('leads_closed', 0)} 条"
+        )
+    return (
+        f"政策找人：比对部门名单 {leads['lead_lists']} 份，得到线索 {leads.get('leads', 0)} 条，"
+        f"在册人员情况变化 {leads.get('situation_changes', 0)} 条{path}。"
+    )
+
+
 class Command(BaseCommand):
     help = (
         "生成长宁区演示数据：导入长宁区区划（10个街镇、189个居委），启用大部分站点并填写演示资料，"
@@ -592,6 +607,12 @@ class Command(BaseCommand):
                 visits = demo_visits.seed_visits(
                     street_codes=street_codes, positions=positions, today=today
                 )
+                leads = demo_leads.seed_leads(
+                    street_codes=street_codes,
+                    home_roads={code: committee_roads(code) for code in committee_codes},
+                    today=today,
+                    small=small,
+                )
 
         created = (
             stations_filled,
@@ -602,6 +623,7 @@ class Command(BaseCommand):
             volunteers_created,
             *cases.values(),
             *visits.values(),
+            *leads.values(),
         )
         if any(created):
             released = (
@@ -618,6 +640,8 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS(cases_summary(cases)))
             if visits.get("visits"):
                 self.stdout.write(self.style.SUCCESS(visits_summary(visits)))
+            if leads.get("lead_lists"):
+                self.stdout.write(self.style.SUCCESS(leads_summary(leads)))
         else:
             self.stdout.write(self.style.SUCCESS("演示数据已是最新，本次没有新建或修改任何记录。"))
         self.print_logins(street_codes, committee_codes)

@@ -15,7 +15,7 @@ from supervision import engine
 
 
 class Command(BaseCommand):
-    help = "按规则 C1–C12 和建议 L1 计算一个区(或街镇)在某统计期的合规情况。"
+    help = "按规则 C1–C12、指标 P1 和建议 L1 计算一个区(或街镇)在某统计期的合规情况。"
 
     def add_arguments(self, parser):
         parser.add_argument(
