@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.requirements-installed
 ADDRESS ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint
+.PHONY: run test lint bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,12 @@ test: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The benchmarks (benchmarks/README.md): PostgreSQL only, on a database of their own that
+# they create on DATABASE_URL's server. BENCH_SCALE=smoke|changning|shanghai (default shanghai).
+bench: $(INSTALLED)
+	@case "$$DATABASE_URL" in \
+	  postgres://*|postgresql://*|pgsql://*) ;; \
+	  *) echo "make bench 需要 PostgreSQL：请设置 DATABASE_URL=postgres://用户@主机:5432/库名（基准测试在该服务器上另建数据库，不改动这个库）。" >&2; exit 2;; \
+	esac
+	BENCH_SCALE="$(BENCH_SCALE)" $(BIN)/python -m benchmarks.run $(BENCH_ARGS)

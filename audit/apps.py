@@ -8,7 +8,27 @@ class AuditConfig(AppConfig):
     verbose_name = "审计"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         _record_management_commands()
+        connection_created.connect(_define_trigger_ignore, dispatch_uid="audit_trigger_ignore")
+
+
+def _define_trigger_ignore(sender, connection, **kwargs):
+    """Define `pgtrigger.ignore` ("ignore no trigger") on every new PostgreSQL connection.
+
+    Every audit trigger first asks pgtrigger whether to stand aside, reading that setting in
+    a PL/pgSQL block that catches the error of an undefined setting. Undefined, each audited
+    row raises and rolls back a subtransaction, and PostgreSQL then rescans every deferred
+    foreign-key check queued in the transaction: a transaction writing n audited rows costs
+    n² (a list of 100,000 leads took 530 s instead of 45 s). Defined, nothing is raised.
+    `pgtrigger.ignore()` (the audit retention purge) still works: it sets the value for its
+    statements and leaves it defined.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', false)")
 
 
 def _record_management_commands():

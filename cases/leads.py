@@ -288,7 +288,8 @@ def process_upload(*, actor, upload, mapping, fact_columns, today=None):
         source.mapping = mapping
         source.fact_columns = fact_columns
         source.save(update_fields=["mapping", "fact_columns", "updated_at"])
-    drafts = [_draft(line, cells, mapping, fact_columns) for line, cells in rows]
+    today = today or timezone.localdate()
+    drafts = [_draft(line, cells, mapping, fact_columns, today) for line, cells in rows]
     report = match_rows(upload=upload, source=source, drafts=drafts, today=today)
     upload.state = LeadUpload.State.PROCESSED
     upload.content = None
@@ -326,7 +327,7 @@ class Draft:
     digest: str = ""
 
 
-def _draft(line, cells, mapping, fact_columns):
+def _draft(line, cells, mapping, fact_columns, today=None):
     def cell(key):
         header = mapping.get(key)
         return (cells.get(header) or "").strip() if header else ""
@@ -343,7 +344,7 @@ def _draft(line, cells, mapping, fact_columns):
     if not draft.id_number:
         draft.problem = _("身份证号为空")
     else:
-        problem = id_number_problem(draft.id_number)
+        problem = id_number_problem(draft.id_number, today=today)
         if problem:
             draft.problem = str(problem)
     if not draft.problem and not draft.name:

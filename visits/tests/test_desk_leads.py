@@ -231,7 +231,9 @@ def test_another_streets_fact_answers_404_and_another_advisors_person_403(world,
     assert missing.status_code == 404
     assert refused.status_code == 403
     assert "只有该对象的责任顾问、街镇管理员或区民政局可以核实情况变化" in body(refused)
-    assert not_a_post.status_code == 405
+    # Asked by address, it acknowledges nothing and goes back to the person's file.
+    assert not_a_post.status_code == 302
+    assert not_a_post["Location"] == not_mine.recipient.get_absolute_url()
     assert not LeadFact.objects.filter(acknowledged_at__isnull=False).exists()
     # The other street's manager does not see street A's fact either.
     manager_b = login(world.manager_b).post(reverse("visits:fact_acknowledge", args=[not_mine.pk]))
