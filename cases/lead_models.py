@@ -32,6 +32,7 @@ from changning_aid.sensitive.fields import (
     EncryptedIdNumberField,
     IdNumberHashField,
     PersonalPhoneField,
+    plain_id_number,
 )
 
 LEAD_NUMBER_PREFIX = "XS"
@@ -184,15 +185,9 @@ class LeadQuerySet(ScopedQuerySet):
 
     def for_advisor(self, user):
         """An advisor sees the leads of the committees (or streets) they serve, and theirs."""
-        from cases.models import served_stations
-        from stations.choices import StationKind
+        from cases.models import served_area_q
 
-        served = served_stations(user)
-        return self.filter(
-            Q(committee__in=served.filter(kind=StationKind.COMMITTEE).values("committee"))
-            | Q(street__in=served.filter(kind=StationKind.STREET).values("street"))
-            | Q(advisor__user=user)
-        )
+        return self.filter(served_area_q(user))
 
     def open(self):
         return self.filter(status__in=OPEN_LEAD_STATUSES)
@@ -331,16 +326,7 @@ class Lead(models.Model):
         self.name_initials = pinyin.initials_text(self.name) if self.name else ""
 
     def plain_id_number(self):
-        from changning_aid.sensitive.idnumbers import normalize_id_number
-
-        value = self.id_number
-        if value is None:
-            return ""
-        if hasattr(value, "reveal"):
-            if not value.readable:
-                return ""
-            value = value.reveal()
-        return normalize_id_number(value) or ""
+        return plain_id_number(self.id_number)
 
     @property
     def is_open(self):

@@ -633,6 +633,7 @@ def _notify_changed_situations(facts):
     if not facts:
         return
     from cases.models import Recipient
+    from notifications.choices import NotificationKind
     from notifications.services import notify
 
     recipient_ids = sorted({fact.recipient_id for fact in facts})
@@ -649,7 +650,7 @@ def _notify_changed_situations(facts):
     for user_id, count in per_advisor_user.items():
         notify(
             [users[user_id]],
-            kind="situation_changed",
+            kind=NotificationKind.SITUATION_CHANGED,
             title=_("名单比对:您负责的 %(n)s 名对象情况有变化,请核实") % {"n": count},
             dedupe_key=f"situation-changed-{upload_id}",
             url="/visits/desk/#situation-changes",
@@ -725,28 +726,6 @@ def assign_lead(*, actor, lead, advisor):
     return lead
 
 
-def _check_lead_visitor(actor, advisor, lead, day):
-    from visits.services import own_advisor
-
-    if advisor is None:
-        raise ValidationError({"advisor": _("请选择走访顾问。")})
-    if actor.is_advisor:
-        own = own_advisor(actor)
-        if own is None or own.pk != advisor.pk:
-            raise PermissionDenied(_("顾问只能登记本人的走访。"))
-    else:
-        visible_or_404(Advisor.objects, actor, advisor)
-    if advisor.street_id != lead.street_id:
-        raise ValidationError({"advisor": _("走访顾问必须是线索所在街镇的顾问。")})
-    if not advisor.is_active_on(day):
-        raise ValidationError(
-            {
-                "advisor": _("%(name)s 在 %(date)s 不是在岗顾问。")
-                % {"name": advisor.name, "date": day.isoformat()}
-            }
-        )
-
-
 @transaction.atomic
 def record_lead_visit(*, actor, lead, advisor, visited_on, method, result=None, needs=(), **fields):
     """Record the visit of a lead: an ordinary `Visit` (with `lead` set), and the needs it
@@ -772,7 +751,9 @@ def record_lead_visit(*, actor, lead, advisor, visited_on, method, result=None, 
     visit_services._check_date(actor, visited_on, policy)
     if visited_on < lead.found_on:
         raise ValidationError({"visited_on": _("走访日期不能早于线索发现日期。")})
-    _check_lead_visitor(actor, advisor, lead, visited_on)
+    # The visit rule's own check of the visiting advisor (self, or of the lead's street,
+    # active on the day): a lead has a street as a person does.
+    visit_services._check_advisor(actor, advisor, lead, visited_on)
     needs = [need for need in needs if (need.get("description") or "").strip()]
     if needs and result in FAILED_RESULTS:
         raise ValidationError({"result": _("未成功的走访不能登记发现的需求。")})

@@ -50,8 +50,9 @@ from changning_aid.sensitive.fields import (
     EncryptedIdNumberField,
     IdNumberHashField,
     PersonalPhoneField,
+    plain_id_number,
 )
-from changning_aid.sensitive.idnumbers import birth_date_of, normalize_id_number
+from changning_aid.sensitive.idnumbers import birth_date_of
 
 FILE_NUMBER_PREFIX = "DA"
 NEED_NUMBER_PREFIX = "XQ"
@@ -64,6 +65,20 @@ def served_stations(user):
     from stations.models import Station
 
     return Station.objects.filter(advisor_users=user)
+
+
+def served_area_q(user):
+    """What an advisor login sees of rows placed by `committee`, `street` and `advisor`
+    (people in hardship, leads): those of the committee points they serve, of the whole
+    street for a street station, and those in their own charge."""
+    from stations.choices import StationKind
+
+    served = served_stations(user)
+    return (
+        Q(committee__in=served.filter(kind=StationKind.COMMITTEE).values("committee"))
+        | Q(street__in=served.filter(kind=StationKind.STREET).values("street"))
+        | Q(advisor__user=user)
+    )
 
 
 # Vocabularies the bureau extends ------------------------------------------------------
@@ -158,14 +173,7 @@ class RecipientQuerySet(ScopedQuerySet):
         sees the people of the whole street (they answer, take applications and link
         resources for anyone of it); anyone sees the people they are responsible for.
         """
-        from stations.choices import StationKind
-
-        served = served_stations(user)
-        return self.filter(
-            Q(committee__in=served.filter(kind=StationKind.COMMITTEE).values("committee"))
-            | Q(street__in=served.filter(kind=StationKind.STREET).values("street"))
-            | Q(advisor__user=user)
-        )
+        return self.filter(served_area_q(user))
 
     def current_on(self, day):
         """The people who are current recipients on `day` (from their periods)."""
@@ -310,14 +318,7 @@ class Recipient(models.Model):
 
     def plain_id_number(self):
         """The normalized ID number for the services that derive from it ("" if none)."""
-        value = self.id_number
-        if value is None:
-            return ""
-        if hasattr(value, "reveal"):
-            if not value.readable:
-                return ""
-            value = value.reveal()
-        return normalize_id_number(value) or ""
+        return plain_id_number(self.id_number)
 
     def clean(self):
         errors = {}

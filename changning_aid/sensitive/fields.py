@@ -138,6 +138,18 @@ def hash_id_number(value):
     return crypto.keyed_hash(number, purpose=ID_NUMBER_PURPOSE)
 
 
+def plain_id_number(value):
+    """The normalized number of a stored value (an `IdNumber`, text or None); "" when there
+    is none or it cannot be read (a key no longer held)."""
+    if value is None:
+        return ""
+    if isinstance(value, IdNumber):
+        if not value.readable:
+            return ""
+        value = value.reveal()
+    return normalize_id_number(value) or ""
+
+
 class _IdNumberDescriptor(DeferredAttribute):
     """Whatever is assigned becomes an `IdNumber`, so that no plain number sits on a model."""
 
