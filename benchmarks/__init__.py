@@ -18,7 +18,7 @@ import resource
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _STATUS = "/proc/self/status"
 _CLEAR_REFS = "/proc/self/clear_refs"
@@ -105,3 +105,19 @@ def measured(connection=None):
         else:
             grown = _maxrss_kib() - start_maxrss
         measurement.peak_mb = max(grown, 0) / 1024
+
+
+@dataclass
+class Section:
+    """What one part of the benchmark gives `benchmarks.run`: its results and its table.
+
+    `pages`: {NAME: {"role", "p50_ms", "p95_ms", "queries"}}; `jobs`: {NAME: {"seconds",
+    "peak_mb"}}; `lines`: the lines it prints (a table with Chinese headers, aligned, and
+    the targets met or missed); `failures`: what the run must report as failed (a query
+    count that differs between scales, a result that is wrong), in Chinese.
+    """
+
+    pages: dict = field(default_factory=dict)
+    jobs: dict = field(default_factory=dict)
+    lines: list = field(default_factory=list)
+    failures: list = field(default_factory=list)

@@ -23,17 +23,15 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.choices import Role
-from accounts.models import User
 from audit.loading import triggers_held_off
 from audit.tracking import tracking_for
 from benchmarks import Measurement, data, measured
+from benchmarks.users import bureau_user
 from cases import leads as lead_services
 from cases.lead_models import Lead, LeadFact, LeadSource, LeadUpload
 from stations.models import District
 
 NAME = "lead_matching"
-BENCH_USERNAME = "bench_bureau"
 # (step, list, file format)
 STEPS = (
     ("first_list", "first_list", "csv"),
@@ -108,22 +106,6 @@ def inputs_from_lists(lead_lists, *, xlsx=True):
     return inputs
 
 
-def bench_user(district):
-    """The bureau login that uploads the lists (no usable password: nobody logs in)."""
-    user = User.objects.filter(username=BENCH_USERNAME).first()
-    if user is None:
-        user = User(
-            username=BENCH_USERNAME,
-            full_name="基准测试",
-            role=Role.BUREAU,
-            district=district,
-            must_change_password=False,
-        )
-        user.set_unusable_password()
-        user.save()
-    return user
-
-
 def _source(actor, name):
     source = LeadSource.objects.filter(district=actor.district_id, name=name).first()
     return source or lead_services.create_source(actor=actor, name=name, department=name[:3])
@@ -147,7 +129,7 @@ def run(inputs, *, district_code=data.UPLOADER_DISTRICT, steps=STEPS):
     Steps whose file format the inputs lack (no .xlsx) are left out.
     """
     by_name = {item.name: item for item in inputs}
-    actor = bench_user(District.objects.get(code=district_code))
+    actor = bureau_user(District.objects.get(code=district_code))
     today = timezone.localdate()
     results = []
     for position, (step, list_name, file_format) in enumerate(steps):
