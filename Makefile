@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.requirements-installed
 ADDRESS ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
+# A full run (no --only) writes its tables into README.md too.
+BENCH_ARGS ?= --update-readme
 
 .PHONY: run test lint bench
 

@@ -38,7 +38,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 DIVISIONS_FILE = DATA_DIR / "shanghai_divisions.csv"
 # Bump on any change to what a seed gives (even the order of the random draws), so that a
 # database and lists built before are built again, never mixed with the new ones.
-DATA_VERSION = 1
+DATA_VERSION = 2
 SEED = 20230301
 UPLOADER_DISTRICT = "310105"  # 长宁区: its bureau uploads the lead lists
 BATCH_SIZE = 5000
@@ -57,9 +57,11 @@ class Scale:
 SCALES = {
     "smoke": Scale("smoke", (UPLOADER_DISTRICT,), 2, 400, 300, "长宁区2个街镇,400人,名单300行"),
     "changning": Scale(
-        "changning", (UPLOADER_DISTRICT,), None, 30_000, 10_000, "长宁区,3万人,名单1万行"
+        "changning", (UPLOADER_DISTRICT,), None, 32_000, 10_000, "长宁区,3.2万人,一年走访,名单1万行"
     ),
-    "shanghai": Scale("shanghai", (), None, 300_000, 100_000, "上海全市,30万人,名单10万行"),
+    "shanghai": Scale(
+        "shanghai", (), None, 300_000, 100_000, "上海全市,30万人,两年走访,名单10万行"
+    ),
 }
 DEFAULT_SCALE = "shanghai"
 
@@ -551,11 +553,14 @@ class Dataset:
     lists: list
 
 
-def build(scale, list_rows=None):
+def build(scale, list_rows=None, today=None):
     """Build `scale` in the current database (the smoke test's way: no other database)."""
+    from benchmarks.network import build_network
+
     build_divisions(scale)
     plan = plan_people(scale)
     build_recipients(plan)
+    build_network(scale.name, today=today)
     return Dataset(scale=scale, plan=plan, lists=plan_lists(plan, list_rows))
 
 
@@ -564,10 +569,15 @@ def build(scale, list_rows=None):
 
 def fingerprint(scale):
     """What identifies a built data set: a database holding another one is rebuilt."""
+    from benchmarks.network import SIZES, window
+
     marker = {
         "version": DATA_VERSION,
         "seed": SEED,
         "scale": asdict(scale),
+        "network": asdict(SIZES[scale.name]),
+        # The visits end yesterday: a data set built in another month is built again.
+        "window_starts": window(SIZES[scale.name])[0].isoformat(),
         "committees": len(division_rows(scale)),
     }
     return json.loads(json.dumps(marker))  # as read back from JSON (tuples as lists)
@@ -731,6 +741,8 @@ def prepare(scale, *, rebuild=False, out=sys.stdout):
     from django.core.management import call_command
     from django.db import connections
 
+    from benchmarks.network import build_network
+
     url = os.environ["DATABASE_URL"]
     name = database_name(url)
     marker = fingerprint(scale)
@@ -748,9 +760,15 @@ def prepare(scale, *, rebuild=False, out=sys.stdout):
         build_divisions(scale)
         plan = plan_people(scale)
         build_recipients(plan)
+        out.write(f"已写入区划和 {len(plan.people)} 名在册人员,正在生成顾问、走访和服务记录 …\n")
+        built = build_network(scale.name)
         write_marker(marker)
         seconds = (datetime.datetime.now() - started).total_seconds()
-        out.write(f"数据集已生成:{len(plan.people)} 名在册人员,用时 {seconds:.0f} 秒。\n")
+        out.write(
+            f"数据集已生成:{len(plan.people)} 名在册人员(当前救助对象 {built.current}),"
+            f"顾问 {built.advisors},走访 {built.visits},服务记录 {built.services},"
+            f"需求 {built.needs},用时 {seconds:.0f} 秒。\n"
+        )
     else:
         plan = None
         out.write(f"沿用数据库 {name} 中已生成的数据集 {scale.name}。\n")

@@ -1,4 +1,5 @@
-"""`python -m benchmarks.run [--scale smoke|changning|shanghai] [--only lead_matching] [--rebuild]`
+"""`python -m benchmarks.run [--scale smoke|changning|shanghai] [--only PART] [--rebuild]
+[--update-readme]`
 
 Runs the benchmarks against a PostgreSQL database of their own, on the server DATABASE_URL
 names: `changning_aid_bench_<scale>` (the prefix from BENCH_DATABASE), dropped and created
@@ -8,9 +9,14 @@ itself is never touched. The benchmark's processes run with DEBUG off (as in pro
 no query log) and with encryption keys of their own, fixed so that a reused data set
 stays readable; they encrypt and hash exactly as production keys would.
 
-Prints a table and writes `benchmarks/results/latest.json`:
-`{"date", "machine", "scale", "pages": {}, "jobs": {NAME: {"seconds", "peak_mb"}}}`
-(`benchmarks/__init__.py` says how the two are measured). Nothing here judges the times.
+The parts (`PARTS`): `pages` (benchmarks/pages.py), `compliance` (compliance_jobs.py), `io`
+(io_jobs.py) and `lead_matching`; each gives a `benchmarks.Section`. Prints their tables and
+writes `benchmarks/results/latest.json` and `benchmarks/results/<scale>.json`:
+`{"date", "machine", "scale", "pages": {NAME: {"role", "p50_ms", "p95_ms", "queries"}},
+"jobs": {NAME: {"seconds", "peak_mb"}}}` (`benchmarks/__init__.py` says how jobs are
+measured). A page whose query count differs from another scale's results file, or a job
+whose result is wrong, fails the run (exit status 1); the times are printed against their
+targets, not judged by the exit status. `--update-readme` writes the tables into README.md.
 """
 
 import argparse
@@ -27,9 +33,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS_FILE = Path(__file__).resolve().parent / "results" / "latest.json"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+RESULTS_FILE = RESULTS_DIR / "latest.json"
 DEFAULT_DATABASE = "changning_aid_bench"
-JOB_NAMES = ("lead_matching",)
+# The parts of the benchmark, in the order they run: each module's `run()` gives a `Section`.
+PARTS = ("pages", "compliance", "io", "lead_matching")
+PART_MODULES = {
+    "pages": "benchmarks.pages",
+    "compliance": "benchmarks.compliance_jobs",
+    "io": "benchmarks.io_jobs",
+}
+README_FILE = ROOT / "README.md"
+README_START = "<!-- bench:start -->"
+README_END = "<!-- bench:end -->"
 POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql")
 OUTCOME_LABELS = (
     ("matched", "在册"),
@@ -197,8 +213,11 @@ def main(argv=None):
         default=os.environ.get("BENCH_SCALE") or DEFAULT_SCALE,
         help=f"数据规模:{'、'.join(SCALES)}(默认 {DEFAULT_SCALE},或环境变量 BENCH_SCALE)",
     )
+    parser.add_argument("--only", action="append", choices=PARTS, help="只运行这些部分(可重复)。")
     parser.add_argument(
-        "--only", action="append", choices=JOB_NAMES, help="只运行这些基准(可重复)。"
+        "--update-readme",
+        action="store_true",
+        help="把本次结果写入 README.md 的结果表(只在运行全部部分时)。",
     )
     parser.add_argument("--rebuild", action="store_true", help="删除并重新生成基准数据集。")
     args = parser.parse_args(argv)
@@ -224,35 +243,134 @@ def main(argv=None):
     import django
 
     django.setup()
-    from benchmarks import data, lead_matching
+    from benchmarks import data
 
     manifest = data.read_manifest(data.database_name(env["DATABASE_URL"]))
+    selected = args.only or PARTS
+    sections = {}
+    for part in PARTS:
+        if part in selected:
+            print(f"正在运行:{part} …", flush=True)
+            sections[part] = run_part(part, scale, manifest)
+    pages = {}
     jobs = {}
-    lines = []
-    selected = args.only or JOB_NAMES
-    if "lead_matching" in selected:
-        lead_matching.reset()
-        results = lead_matching.run(lead_matching.inputs_from_manifest(manifest))
-        jobs.update(lead_matching.jobs(results))
-        lines += lead_matching_table(results)
-        first = next(r for r in results if r.step == "first_list")
-        target = (
-            f"目标:{lead_matching.TARGET_JOB} 在 shanghai 规模(10万行对30万人)少于 "
-            f"{lead_matching.TARGET_SECONDS} 秒;本次({scale.name})实测 "
-            f"{first.process.seconds:.1f} 秒"
-        )
-        if scale.name == "shanghai":
-            met = first.process.seconds < lead_matching.TARGET_SECONDS
-            target += ",达到。" if met else ",未达到。"
-        else:
-            target += "(目标只在 shanghai 规模下衡量)。"
-        lines.append(target)
-        lines.append(f"机器负载(1分钟平均):{os.getloadavg()[0]:.1f},CPU {os.cpu_count()} 个。")
-    document = results_document(scale.name, jobs)
+    failures = []
+    for section in sections.values():
+        pages.update(section.pages)
+        jobs.update(section.jobs)
+        failures += section.failures
+    if "pages" in sections:
+        from benchmarks.pages import compare_queries
+
+        for other in other_scale_results(scale.name):
+            failures += compare_queries(pages, other)
+    document = results_document(scale.name, jobs, pages)
     path = write_results(document)
-    print("\n".join(lines))
+    write_results(document, RESULTS_DIR / f"{scale.name}.json")
+    for part, section in sections.items():
+        print(f"\n== {part} ==")
+        print("\n".join(section.lines))
+    print(f"\n机器负载(1分钟平均):{os.getloadavg()[0]:.1f},CPU {os.cpu_count()} 个。")
     print(f"峰值内存的测量方式:{document['machine']['memory_measure']}。结果已写入 {path}。")
+    if args.update_readme and not args.only:
+        update_readme(document)
+        print(f"已更新 {README_FILE.name} 中的结果表。")
+    if failures:
+        print("\n未通过:\n" + "\n".join(f"- {failure}" for failure in failures))
+        return 1
     return 0
+
+
+def run_part(part, scale, manifest):
+    """The `Section` of one part of the benchmark."""
+    import importlib
+
+    from benchmarks import Section
+
+    if part == "lead_matching":
+        return lead_matching_section(scale, manifest)
+    module = importlib.import_module(PART_MODULES[part])
+    section = module.run()
+    return section if isinstance(section, Section) else Section(**section)
+
+
+def lead_matching_section(scale, manifest):
+    from benchmarks import Section, lead_matching
+
+    lead_matching.reset()
+    results = lead_matching.run(lead_matching.inputs_from_manifest(manifest))
+    lines = lead_matching_table(results)
+    first = next(r for r in results if r.step == "first_list")
+    target = (
+        f"目标:{lead_matching.TARGET_JOB} 在 shanghai 规模(10万行对30万人)少于 "
+        f"{lead_matching.TARGET_SECONDS} 秒;本次({scale.name})实测 "
+        f"{first.process.seconds:.1f} 秒"
+    )
+    if scale.name == "shanghai":
+        met = first.process.seconds < lead_matching.TARGET_SECONDS
+        target += ",达到。" if met else ",未达到。"
+    else:
+        target += "(目标只在 shanghai 规模下衡量)。"
+    lines.append(target)
+    failures = [
+        f"{lead_matching.NAME}.{result.step}:结果与预设不一致({result.counts} ≠ {result.expected})"
+        for result in results
+        if not result.as_planted
+    ]
+    return Section(jobs=lead_matching.jobs(results), lines=lines, failures=failures)
+
+
+def other_scale_results(scale_name):
+    """The results documents of the other scales measured on this checkout."""
+    documents = []
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        if path.stem in (scale_name, RESULTS_FILE.stem):
+            continue
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if document.get("scale") == path.stem and document.get("pages"):
+            documents.append(document)
+    return documents
+
+
+def markdown_table(document):
+    """The results as Markdown tables (the README's block)."""
+    info = document["machine"]
+    lines = [
+        f"测量于 {document['date']},规模 `{document['scale']}`;机器:{info.get('cpu')},"
+        f"{info.get('cpus')} 核,内存 {info.get('memory_gb', '?')} GB,{info.get('database')},"
+        f"Python {info.get('python')}。",
+        "",
+    ]
+    if document["pages"]:
+        lines += [
+            "| 页面 | 角色 | 中位数 ms | P95 ms | 查询数 |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
+        for name, page in document["pages"].items():
+            lines.append(
+                f"| `{name}` | {page['role']} | {page['p50_ms']} | {page['p95_ms']} | "
+                f"{page['queries']} |"
+            )
+        lines.append("")
+    if document["jobs"]:
+        lines += ["| 作业 | 秒 | 峰值 MB |", "| --- | ---: | ---: |"]
+        for name, job in document["jobs"].items():
+            lines.append(f"| `{name}` | {job['seconds']} | {job['peak_mb']} |")
+    return "\n".join(lines)
+
+
+def update_readme(document, path=README_FILE):
+    """Replace the README's block between the bench markers with `document`'s tables."""
+    text = path.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{path.name} 中没有 {README_START} … {README_END} 标记")
+    before, rest = text.split(README_START, 1)
+    _old, after = rest.split(README_END, 1)
+    block = f"{README_START}\n{markdown_table(document)}\n{README_END}"
+    path.write_text(before + block + after, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -36,12 +36,18 @@ def bureau_user(district):
 
 def busiest_street(district):
     """The district's street with the most registered people (ties: the lowest code)."""
-    return (
-        Street.objects.filter(district=district)
-        .annotate(people=Count("recipients"))
-        .order_by("-people", "code")
+    from cases.models import Recipient
+
+    top = (
+        Recipient.objects.filter(street__district=district)
+        .values("street", "street__code")
+        .annotate(people=Count("pk"))
+        .order_by("-people", "street__code")
         .first()
     )
+    if top is None:
+        return Street.objects.filter(district=district).order_by("code").first()
+    return Street.objects.get(pk=top["street"])
 
 
 def busiest_advisor(street):
