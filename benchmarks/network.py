@@ -62,15 +62,12 @@ SIZES = {
 }
 
 
-def _shift_month(first, months):
-    index = first.year * 12 + first.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def window(size, today=None):
     """(first day of the window, today): `size.months` months ending with this month."""
+    from visits.coverage import months_ending
+
     today = today or timezone.localdate()
-    return _shift_month(today.replace(day=1), 1 - size.months), today
+    return months_ending(today, size.months)[0], today
 
 
 def _pick_cumulative(value, table):
@@ -157,7 +154,7 @@ class TableWriter:
     def _copy(self):
         opts = self.model._meta
         names = self.columns + list(self.fixed)
-        db_columns = [opts.get_field(_field_name(opts, name)).column for name in names]
+        db_columns = [opts.get_field(name).column for name in names]
         fixed = "\t".join(_copy_text(value) for value in self.fixed.values())
         lines = io.StringIO()
         for row in self.rows:
@@ -173,13 +170,6 @@ class TableWriter:
         )
         with connection.cursor() as cursor:
             cursor.copy_expert(statement, lines)
-
-
-def _field_name(opts, attname):
-    for field in opts.concrete_fields:
-        if field.attname == attname:
-            return field.name
-    raise LookupError(attname)
 
 
 # The network ---------------------------------------------------------------------------------
@@ -379,11 +369,13 @@ def _periods(rng, people, start, today, built):
 
 
 def _months(start, today):
-    first = start
+    """(first day, last day) of each month from the month of `start` to that of `today`."""
+    from visits.coverage import month_bounds, shift_month
+
+    first = start.replace(day=1)
     while first <= today:
-        following = _shift_month(first, 1)
-        yield first, following - datetime.timedelta(days=1)
-        first = following
+        yield month_bounds(first)
+        first = shift_month(first, 1)
 
 
 def _visits(rng, people, current, start, today, built):

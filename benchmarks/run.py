@@ -9,8 +9,8 @@ itself is never touched. The benchmark's processes run with DEBUG off (as in pro
 no query log) and with encryption keys of their own, fixed so that a reused data set
 stays readable; they encrypt and hash exactly as production keys would.
 
-The parts (`PARTS`): `pages` (benchmarks/pages.py), `compliance` (compliance_jobs.py), `io`
-(io_jobs.py) and `lead_matching`; each gives a `benchmarks.Section`. Prints their tables and
+The parts (`PARTS`): `lead_matching` and the modules of `PART_MODULES`; each gives a
+`benchmarks.Section`. Prints their tables and
 writes `benchmarks/results/latest.json` and `benchmarks/results/<scale>.json`:
 `{"date", "machine", "scale", "pages": {NAME: {"role", "p50_ms", "p95_ms", "queries"}},
 "jobs": {NAME: {"seconds", "peak_mb"}}}` (`benchmarks/__init__.py` says how jobs are
@@ -37,12 +37,9 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 RESULTS_FILE = RESULTS_DIR / "latest.json"
 DEFAULT_DATABASE = "changning_aid_bench"
 # The parts of the benchmark, in the order they run: each module's `run()` gives a `Section`.
-PARTS = ("pages", "compliance", "io", "lead_matching")
-PART_MODULES = {
-    "pages": "benchmarks.pages",
-    "compliance": "benchmarks.compliance_jobs",
-    "io": "benchmarks.io_jobs",
-}
+# lead_matching leaves its leads behind, so that parts after it find leads to show.
+PART_MODULES = {}
+PARTS = ("lead_matching", *PART_MODULES)
 README_FILE = ROOT / "README.md"
 README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
@@ -285,13 +282,9 @@ def run_part(part, scale, manifest):
     """The `Section` of one part of the benchmark."""
     import importlib
 
-    from benchmarks import Section
-
     if part == "lead_matching":
         return lead_matching_section(scale, manifest)
-    module = importlib.import_module(PART_MODULES[part])
-    section = module.run()
-    return section if isinstance(section, Section) else Section(**section)
+    return importlib.import_module(PART_MODULES[part]).run()
 
 
 def lead_matching_section(scale, manifest):
