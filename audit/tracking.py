@@ -56,6 +56,10 @@ INSERT, UPDATE, DELETE, SECRET_CHANGE = "insert", "update", "delete", "secret_ch
 # Models that are not tracked, each with the reason (they are audit records themselves).
 EXEMPT = {
     "audit.AccessRecord": "审计记录本身:只增不改,由触发器禁止修改和删除",
+    # Derived data, recomputed from the tracked base tables (visits.summaries).
+    "visits.PersonMonth": "走访汇总:由走访、现有救助对象期间和责任顾问数据重新计算的派生数据",
+    "visits.CommitteeMonth": "走访汇总:由对象月度汇总重新计算的派生数据",
+    "visits.SummaryMonth": "走访汇总的生成标记:派生数据",
 }
 
 

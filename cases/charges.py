@@ -30,23 +30,33 @@ def record_charges(recipients, advisor_id, on=None):
     are left as they are.
     """
     on = on or timezone.localdate()
-    recipient_ids = recipients.values("pk") if hasattr(recipients, "values") else list(recipients)
-    changing = AdvisorCharge.objects.filter(recipient__in=recipient_ids, ends_on__isnull=True)
-    if advisor_id is not None:
-        changing = changing.exclude(advisor_id=advisor_id)
-    # A charge that started today (or later) is replaced outright; an older one ends yesterday.
-    changing.filter(starts_on__gte=on).delete()
-    changing.filter(starts_on__lt=on).update(ends_on=on - datetime.timedelta(days=1))
-    if advisor_id is None:
-        return
-    from cases.models import Recipient
+    from visits import summaries
 
-    holders = AdvisorCharge.objects.filter(ends_on__isnull=True, advisor_id=advisor_id)
-    new = Recipient.objects.filter(pk__in=recipient_ids).exclude(pk__in=holders.values("recipient"))
-    AdvisorCharge.objects.bulk_create(
-        AdvisorCharge(recipient_id=pk, advisor_id=advisor_id, starts_on=on)
-        for pk in new.values_list("pk", flat=True)
-    )
+    # The hooks of the deletions below only note the people: one refresh at the end.
+    with summaries.deferred():
+        recipient_ids = (
+            recipients.values("pk") if hasattr(recipients, "values") else list(recipients)
+        )
+        changing = AdvisorCharge.objects.filter(recipient__in=recipient_ids, ends_on__isnull=True)
+        if advisor_id is not None:
+            changing = changing.exclude(advisor_id=advisor_id)
+        # A charge that started today (or later) is replaced outright; an older one ends yesterday.
+        changing.filter(starts_on__gte=on).delete()
+        changing.filter(starts_on__lt=on).update(ends_on=on - datetime.timedelta(days=1))
+        if advisor_id is not None:
+            from cases.models import Recipient
+
+            holders = AdvisorCharge.objects.filter(ends_on__isnull=True, advisor_id=advisor_id)
+            new = Recipient.objects.filter(pk__in=recipient_ids).exclude(
+                pk__in=holders.values("recipient")
+            )
+            AdvisorCharge.objects.bulk_create(
+                AdvisorCharge(recipient_id=pk, advisor_id=advisor_id, starts_on=on)
+                for pk in new.values_list("pk", flat=True)
+            )
+        # The month summaries (C9): the months whose last day is on or after `on` changed hands.
+        months = summaries.months_from(on, summaries.this_month())
+        summaries.refresh_people(recipient_ids, months=months)
 
 
 def responsible_on(day, recipient_ref="pk"):

@@ -835,6 +835,10 @@ def enrol_lead(
         **fields,
     )
     Visit.objects.filter(lead=lead, recipient__isnull=True).update(recipient=recipient)
+    # The lead's visits are now the person's (an UPDATE: no hooks): their month summaries.
+    from visits import summaries
+
+    summaries.refresh_people([recipient.pk])
     Need.objects.filter(lead=lead, recipient__isnull=True).update(recipient=recipient)
     LeadFact.objects.filter(lead=lead).update(recipient=recipient, street=recipient.street_id)
     from visits.services import complete_follow_ups

@@ -59,6 +59,7 @@ from changning_aid.sensitive.fields import hash_id_number
 from changning_aid.sensitive.idnumbers import normalize_id_number, validate_id_number
 from changning_aid.writes import apply_changes, require_role, visible_or_404
 from stations.models import Committee, Station, Street
+from visits import summaries
 
 KEEPERS = (Role.STREET_MANAGER, Role.BUREAU)
 WORKERS = (Role.STREET_MANAGER, Role.BUREAU, Role.ADVISOR)
@@ -395,6 +396,8 @@ def exit_register(*, actor, recipient, exited_on, reason):
         Q(ends_on__isnull=True) | Q(ends_on__gt=exited_on)
     ).update(ends_on=exited_on)
     recipient.save()
+    # The periods were cut by an UPDATE (no hooks): the month summaries (C9) follow.
+    summaries.refresh_people([recipient.pk])
     return recipient
 
 
@@ -1249,8 +1252,12 @@ def import_current_list(*, actor, first, streets, listed, newcomers=()):
     changes = plan_current_list(
         actor=actor, first=first, streets=street_ids, listed=listed, lock=True
     )
-    _write_list_changes(changes, first)
-    registered = _register_newcomers(actor, first, list(newcomers), street_ids)
+    # Bulk writes of periods (no hooks, or one per row): the month summaries (C9) of every
+    # person the list touched are refreshed once, in this transaction.
+    with summaries.deferred():
+        _write_list_changes(changes, first)
+        registered = _register_newcomers(actor, first, list(newcomers), street_ids)
+        summaries.refresh_people([*changes, *registered])
     kinds = [change.kind for change in changes.values()]
     return {
         "continue": kinds.count(LIST_CONTINUE) + kinds.count(LIST_EXTEND),

@@ -76,6 +76,7 @@ from changning_aid.sensitive.fields import hash_id_number
 from changning_aid.sensitive.idnumbers import check_character
 from stations.choices import StationKind, StationStatus
 from stations.models import Committee, District, Station, Street
+from visits import summaries
 
 # How many people: the full district's total, spread over all its committees; `--small`
 # gives each committee of the streets it loads this many on average.
@@ -1285,6 +1286,8 @@ def seed_people(
     RecipientKeyGroup.objects.bulk_create(groups, batch_size=BATCH)
     charges = advisor_charges(plans, points, today)
     AdvisorCharge.objects.bulk_create(charges, batch_size=BATCH)
+    # Written in bulk (no hooks): the month summaries (C9) of these people.
+    summaries.refresh_people([plan.recipient.pk for plan in plans])
     counts.add("people", len(plans))
     counts.add("current", sum(plan.current for plan in plans))
     counts.add("exited", sum(plan.recipient.status == RecipientStatus.EXITED for plan in plans))

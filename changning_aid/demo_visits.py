@@ -52,6 +52,7 @@ from cases.choices import HardshipLevel
 from cases.models import CurrentPeriod, Recipient, RecipientKeyGroup
 from changning_aid.demo_cases import BATCH, Counter, first_free, load_staff, pick
 from stations.models import Committee, Street
+from visits import summaries
 from visits.choices import CheckLevel, VisitMethod, VisitResult
 from visits.models import VISIT_NUMBER_PREFIX, Visit, policy_for
 
@@ -748,4 +749,6 @@ def seed_visits(*, street_codes, positions, today, now=None):
         work.write(street_people, counts)
         if poor is not None:
             counts.setdefault("poor_committees", []).append(poor.name)
+    # Written in bulk (no hooks): the month summaries (C9) of the streets' people.
+    summaries.refresh_people(Recipient.objects.filter(street__in=streets))
     return counts

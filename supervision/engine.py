@@ -302,31 +302,36 @@ def _p1_judge(scope, period, today, by_street):
 # C9 and L1 ----------------------------------------------------------------------------------
 
 
-def _c9_judge(scope, period, today, by_street):
-    """C9 over the recipients of `scope` (see `visits.coverage`): person-months."""
-    district_id = scope.values_list("street__district", flat=True).first()
-    policy = policy_for(district_id)
-    months = period.months(today)
-    if by_street:
-        figures = coverage.period_figures(scope, months, policy, by="street")
-        return {pk: C9_RULE_VIEW.judge(f.visited, f.due) for pk, f in figures.items()}
-    figure = coverage.period_figures(scope, months, policy)
+def _c9_judge_for(district, street=None):
+    """C9 over the people placed in `district` (or `street`), see `visits.coverage`:
+    person-months, the figures added up from the committee rollups."""
+    policy = policy_for(district.pk)
 
-    def offenders():
-        rows = []
-        for first in months:
-            misses = coverage.misses(scope, first, policy).select_related("committee")
-            rows.extend(
-                {
-                    "month": coverage.month_key(first),
-                    "file_number": row.file_number,
-                    "committee": row.committee.code,
-                }
-                for row in misses
-            )
-        return rows
+    def judge(scope, period, today, by_street):
+        months = period.months(today)
+        area = {"district": district.pk, "street": street.pk if street is not None else None}
+        if by_street:
+            figures = coverage.area_figures(months, policy, by="street", **area)
+            return {pk: C9_RULE_VIEW.judge(f.visited, f.due) for pk, f in figures.items()}
+        figure = coverage.area_figures(months, policy, **area)
 
-    return C9_RULE_VIEW.judge(figure.visited, figure.due), offenders
+        def offenders():
+            rows = []
+            for first in months:
+                misses = coverage.misses(scope, first, policy).select_related("committee")
+                rows.extend(
+                    {
+                        "month": coverage.month_key(first),
+                        "file_number": row.file_number,
+                        "committee": row.committee.code,
+                    }
+                    for row in misses
+                )
+            return rows
+
+        return C9_RULE_VIEW.judge(figure.visited, figure.due), offenders
+
+    return judge
 
 
 C9_RULE_VIEW = base_rules.Rule(
@@ -470,7 +475,7 @@ ENGINE_RULES = {
         kind=EVENT,
         target=100,
         counts=C9_RULE_VIEW.counts,
-        judge=_c9_judge,
+        judge=None,  # bound to the district (and street) in `evaluate`
         counted_model=Recipient,
         street_field="street",
     ),
@@ -545,6 +550,15 @@ class Compliance:
     judged_on: datetime.date = None
 
 
+def _judge_of(rule, district, street):
+    """The rule's judge; C9's and L1's are bound to the district (C9's to the street too)."""
+    if rule.judge is not None:
+        return rule.judge
+    if rule.id == "C9":
+        return _c9_judge_for(district, street)
+    return _l1_judge_for(district)
+
+
 def _scope_rows(rule, district, street):
     rows = rule.counted_model._default_manager.for_district(district.pk)
     if street is not None:
@@ -577,7 +591,7 @@ def evaluate(district, period, *, street=None, rule_ids=None, today=None, street
     per_street = {row.pk: {} for row in streets}
     for rule_id in rule_ids or ENGINE_RULES:
         rule = ENGINE_RULES[rule_id]
-        judge = rule.judge or _l1_judge_for(district)
+        judge = _judge_of(rule, district, street)
         scope = _scope_rows(rule, district, street)
         whole = judge(scope, period, today, False)
         if isinstance(whole, tuple):
@@ -606,7 +620,7 @@ def evaluate(district, period, *, street=None, rule_ids=None, today=None, street
 
 def _street_offenders(rule, district, street, period, today):
     def offenders():
-        judge = rule.judge or _l1_judge_for(district)
+        judge = _judge_of(rule, district, street)
         whole = judge(_scope_rows(rule, district, street), period, today, False)
         if isinstance(whole, tuple):
             return whole[1]()

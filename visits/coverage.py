@@ -26,8 +26,17 @@ Decisions where DOMAIN.md is silent:
   month mends last month).
 
 Every function takes `recipients`, a queryset already cut down to the user's scope, and
-runs a fixed number of queries whatever the number of people, periods and visits: the
-figures are conditional aggregates over per-person subqueries, in the database.
+runs a fixed number of queries whatever the number of people, periods and visits.
+
+Where the figures come from: `computed_month` is the definition, per-person subqueries over
+periods, visits and charges. `visits.summaries` writes its result per person and month
+(`PersonMonth`, with `CommitteeMonth` adding them up) in the same transaction as every
+write, and the functions below read those rows (conditional aggregates over a few hundred
+rows instead of subqueries over millions) whenever they hold the question: the district's
+own policy (a saved one, or the defaults unsaved) and months up to the month in progress,
+checked with one query (`summaries.ensure_month`, which builds the month in progress when
+nobody has yet). Any other question (a made-up policy, months to come) is computed from the
+base tables as before, with the same results.
 """
 
 import datetime
@@ -37,6 +46,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateField,
@@ -60,7 +70,7 @@ from cases.charges import responsible_on
 from cases.models import CurrentPeriod
 from supervision.rules import DEFAULT_AMBER_POINTS, VERDICT_LABELS, Verdict
 from visits.choices import MonthState
-from visits.models import Visit
+from visits.models import DEFAULT_DUE_DAYS, CommitteeMonth, PersonMonth, Visit
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -242,12 +252,16 @@ def first_visit(first, last, policy, recipient_ref="pk"):
     return Subquery(visits, output_field=DateField())
 
 
-def with_month(recipients, first, policy, prefix="m"):
-    """`recipients` annotated for the month starting `first` (see the module):
+def computed_month(recipients, first, policy, prefix="m"):
+    """`recipients` annotated for the month starting `first`, computed from the base tables
+    (periods, visits, charges): THE definition of C9 per person-month (see the module).
 
     `<prefix>_days` days current in the month, `<prefix>_due` whether due,
     `<prefix>_visit` the date of the first counted visit (None if none) and
     `<prefix>_advisor` the id of the advisor responsible on the month's last day.
+
+    `visits.summaries` writes its `PersonMonth` rows with this very expression; the pages read
+    them through `with_month`.
     """
     first, last = month_bounds(first)
     due_days = policy.due_days
@@ -265,6 +279,86 @@ def with_month(recipients, first, policy, prefix="m"):
             )
         }
     )
+
+
+# Reading the month summaries ------------------------------------------------------------------
+
+
+def _kept_policy(policy):
+    """Whether the summaries were computed under `policy`: a saved policy is the district's
+    (the summaries follow each save); an unsaved one is the district's only when it is the
+    defaults (a district without a saved policy). Anything else (a policy made up for a
+    question) is computed from the base tables."""
+    if policy.pk is not None:
+        return True
+    return policy.due_days == DEFAULT_DUE_DAYS and not policy.excluded_methods
+
+
+def _summarised(policy, months):
+    """Whether `months` are read from the summaries (built first when need be: one query)."""
+    from visits import summaries
+
+    months = [month.replace(day=1) for month in months]
+    if not months or not _kept_policy(policy) or max(months) > current_month():
+        return False
+    summaries.ensure_month(max(months))
+    return True
+
+
+def _person_month(first, field, recipient_ref="pk"):
+    rows = PersonMonth.objects.filter(recipient=OuterRef(recipient_ref), month=first)
+    return rows.order_by().values(field)[:1]
+
+
+def with_month(recipients, first, policy, prefix="m"):
+    """`recipients` annotated for the month starting `first` as `computed_month` does, read
+    from the month summaries (`visits.summaries.PersonMonth`, kept in step with every write)
+    when they hold the month under this policy, else computed."""
+    if not _summarised(policy, [first]):
+        return computed_month(recipients, first, policy, prefix)
+    return _read_month(recipients, first, prefix)
+
+
+def _read_month(recipients, first, prefix):
+    first, last = month_bounds(first)
+    return recipients.annotate(
+        **{
+            f"{prefix}_days": Coalesce(
+                Subquery(_person_month(first, "days"), output_field=IntegerField()), 0
+            ),
+            f"{prefix}_visit": Subquery(
+                _person_month(first, "first_visit_on"), output_field=DateField()
+            ),
+            # A person without a row (not current in the month) still has their advisor.
+            f"{prefix}_advisor": Coalesce(
+                Subquery(_person_month(first, "advisor"), output_field=IntegerField()),
+                responsible_on(last),
+                output_field=IntegerField(),
+            ),
+            f"{prefix}_due": Coalesce(
+                Subquery(_person_month(first, "due"), output_field=BooleanField()),
+                Value(False),
+            ),
+        }
+    )
+
+
+def _months_of(recipients, months, policy, **wanted):
+    """(rows, annotate): `annotate(rows, first, prefix)` annotates a month as `with_month`
+    does, from the summaries or computed; one check of the summaries for all `months`.
+
+    From the summaries, `rows` are already cut down to the people with a `PersonMonth` row
+    in `months` matching `wanted` (e.g. due=True), through the (month) index, so that the
+    annotations run for those people only; computed, to the people with a period in the
+    months (the caller still filters on the annotations, which the summaries satisfy too)."""
+    if _summarised(policy, months):
+        chosen = PersonMonth.objects.filter(month__in=months, **wanted).values("recipient")
+        return recipients.filter(pk__in=chosen), _read_month
+
+    def annotate(rows, first, prefix):
+        return computed_month(rows, first, policy, prefix)
+
+    return _in_months(recipients, months), annotate
 
 
 def _due_and_visited(recipients, first, policy, prefix):
@@ -303,6 +397,34 @@ def period_figures(recipients, months, policy, by=None):
     months = sorted({month.replace(day=1) for month in months})
     if not months:
         return Figure() if by is None else {}
+    if by is not None and by not in GROUPS:
+        raise ValueError(f"unknown grouping {by!r}")
+    if _summarised(policy, months):
+        return _summary_figures(recipients, months, by)
+    return _computed_period_figures(recipients, months, policy, by)
+
+
+def _summary_figures(recipients, months, by):
+    """`period_figures` added up from the month summaries: one query."""
+    rows = PersonMonth.objects.filter(
+        recipient__in=recipients.order_by().values("pk"), month__in=months
+    ).order_by()
+    aggregates = {
+        "n_due": Count("pk", filter=Q(due=True)),
+        "n_visited": Count("pk", filter=Q(due=True, first_visit_on__isnull=False)),
+    }
+    if by is None:
+        totals = rows.aggregate(**aggregates)
+        return Figure(totals["n_due"], totals["n_visited"])
+    return {
+        group[by]: Figure(group["n_due"], group["n_visited"])
+        for group in rows.values(by).annotate(**aggregates)
+    }
+
+
+def _computed_period_figures(recipients, months, policy, by):
+    """`period_figures` computed from the base tables (a policy the summaries do not hold, or
+    months to come)."""
     base = _in_months(recipients.order_by(), months)
     if by == "advisor":
         totals = {}
@@ -310,8 +432,6 @@ def period_figures(recipients, months, policy, by=None):
             for key, figure in _advisor_figures(base, first, policy).items():
                 totals[key] = totals.get(key, Figure()) + figure
         return totals
-    if by is not None and by not in GROUPS:
-        raise ValueError(f"unknown grouping {by!r}")
     aggregates = {}
     rows = base
     for index, first in enumerate(months):
@@ -342,6 +462,44 @@ def _advisor_figures(rows, first, policy):
     return {group["responsible"]: Figure(group["due"], group["visited"]) for group in grouped}
 
 
+def area_figures(months, policy, *, district, street=None, by=None):
+    """`period_figures` of everybody placed in a district (or in one of its streets), as the
+    bureau and a street manager see them: added up from the committee rollups
+    (`CommitteeMonth`, a few hundred rows a month for a district) when the summaries hold the
+    months, else computed over the area's people. One query.
+
+    `by`: None, "street", "committee" or "month" (the first day of each month).
+    """
+    from cases.models import Recipient
+
+    months = sorted({month.replace(day=1) for month in months})
+    if not months:
+        return Figure() if by is None else {}
+    district = getattr(district, "pk", district)
+    street = getattr(street, "pk", street)
+    if not _summarised(policy, months):
+        people = Recipient.objects.for_district(district)
+        if street is not None:
+            people = people.filter(street=street)
+        if by == "month":
+            return {first: period_figures(people, [first], policy) for first in months}
+        return period_figures(people, months, policy, by=by)
+    rows = CommitteeMonth.objects.filter(month__in=months).order_by()
+    rows = (
+        rows.filter(street=street) if street is not None else rows.filter(street__district=district)
+    )
+    sums = {"n_due": Coalesce(Sum("due"), 0), "n_visited": Coalesce(Sum("visited"), 0)}
+    if by is None:
+        totals = rows.aggregate(**sums)
+        return Figure(totals["n_due"], totals["n_visited"])
+    if by not in ("street", "committee", "month"):
+        raise ValueError(f"unknown grouping {by!r}")
+    return {
+        group[by]: Figure(group["n_due"], group["n_visited"])
+        for group in rows.values(by).annotate(**sums)
+    }
+
+
 def month_figures(recipients, first, policy, by=None):
     """The figures of one month (see `period_figures`)."""
     return period_figures(recipients, [first], policy, by=by)
@@ -350,25 +508,31 @@ def month_figures(recipients, first, policy, by=None):
 def misses(recipients, first, policy):
     """The people due in the month starting `first` and not visited in it, annotated as
     `with_month` does (prefix `m`), in file order. One query."""
-    rows = with_month(_in_months(recipients, [first]), first, policy, "m")
-    return rows.filter(m_due=True, m_visit__isnull=True).order_by("committee__code", "file_number")
+    rows, annotate = _months_of(recipients, [first], policy, due=True, first_visit_on__isnull=True)
+    rows = annotate(rows, first, "m")
+    if annotate is not _read_month:
+        rows = rows.filter(m_due=True, m_visit__isnull=True)
+    return rows.order_by("committee__code", "file_number")
 
 
 def due_in(recipients, first, policy):
     """The people due in the month starting `first` (visited or not), annotated (prefix `m`)."""
-    rows = with_month(_in_months(recipients, [first]), first, policy, "m")
-    return rows.filter(m_due=True)
+    rows, annotate = _months_of(recipients, [first], policy, due=True)
+    rows = annotate(rows, first, "m")
+    return rows if annotate is _read_month else rows.filter(m_due=True)
 
 
 def matrix(recipients, months, policy):
     """One row per person due in at least one of `months`, annotated for each month `i`
     (oldest first) as `with_month` does with prefix `m{i}`. One query per page of rows."""
-    rows = _in_months(recipients, months)
+    rows, annotate = _months_of(recipients, months, policy, due=True)
     any_due = Q()
     for index, first in enumerate(months):
-        rows = with_month(rows, first, policy, f"m{index}")
+        rows = annotate(rows, first, f"m{index}")
         any_due |= Q(**{f"m{index}_due": True})
-    return rows.filter(any_due).order_by("committee__code", "file_number")
+    if annotate is not _read_month:  # from the summaries, `rows` are those due already
+        rows = rows.filter(any_due)
+    return rows.order_by("committee__code", "file_number")
 
 
 def month_state(due, visit, first, today=None):

@@ -247,6 +247,13 @@ class Visit(models.Model):
         ordering = ["-visited_on", "-visited_at", "-pk"]
         indexes = [
             models.Index(fields=["recipient", "visited_on"], name="visit_recipient_date"),
+            # The visits that can count for the rule (C9): a person's first one in a month
+            # is read from the index alone (the month summaries, the matrix).
+            models.Index(
+                fields=["recipient", "visited_on", "result", "method"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="visit_counted_recipient_date",
+            ),
             models.Index(fields=["advisor", "visited_on"], name="visit_advisor_date"),
             models.Index(fields=["visited_on"], name="visit_date"),
             models.Index(
@@ -341,3 +348,125 @@ class VisitNeed(models.Model):
 
     def __str__(self):
         return f"{self.visit_id} · {self.need_id}"
+
+
+# Month summaries of the visit rule (C9) ----------------------------------------------------------
+#
+# Derived tables, kept by `visits.summaries` in the same transaction as every write of the rows
+# they are computed from (visits, current periods, charges, a person's committee, the district's
+# policy), so that pages read hundreds of rows instead of computing C9 over millions. They hold
+# nothing of their own: `manage.py rebuild_summaries` recomputes them from the base tables, and
+# the audit trail does not track them (the base tables' events say what changed).
+
+
+class PersonMonth(models.Model):
+    """One person's month under the visit rule (C9), as `visits.coverage.computed_month`
+    computes it.
+
+    A row for each month in which the person is a current recipient for at least one day, from
+    their first period's month up to the month in progress (never a future month).
+    """
+
+    # No foreign key constraints in the database on these derived rows (here and in
+    # CommitteeMonth): millions of them are rewritten by INSERT ... SELECT from the very rows
+    # they point to, and PostgreSQL would check each reference again at the commit (minutes
+    # for a rebuild). The ORM's on_delete still applies; `differences()` finds strays.
+    recipient = models.ForeignKey(
+        "cases.Recipient",
+        verbose_name=_("困难人员"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    month = models.DateField(_("月份"), help_text=_("当月第一天。"))
+    # The person's current street and committee (moves count in every month, see coverage).
+    street = models.ForeignKey(
+        "stations.Street",
+        verbose_name=_("街镇"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    committee = models.ForeignKey(
+        "stations.Committee",
+        verbose_name=_("居委"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    days = models.PositiveSmallIntegerField(_("当月在册天数"))
+    due = models.BooleanField(_("当月应走访"))
+    first_visit_on = models.DateField(_("当月首次计入的走访日期"), null=True, blank=True)
+    advisor = models.ForeignKey(
+        "advisors.Advisor",
+        verbose_name=_("月末责任顾问"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+
+    class Meta:
+        verbose_name = _("对象月度走访汇总")
+        verbose_name_plural = _("对象月度走访汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "month"], name="person_month_once"),
+        ]
+        indexes = [
+            models.Index(fields=["street", "month"], name="person_month_street"),
+            models.Index(fields=["committee", "month"], name="person_month_committee"),
+            models.Index(fields=["advisor", "month"], name="person_month_advisor"),
+            models.Index(fields=["month"], name="person_month_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient_id} {self.month:%Y-%m}"
+
+
+class CommitteeMonth(models.Model):
+    """A committee's month under the visit rule: its due and visited person-months."""
+
+    committee = models.ForeignKey(
+        "stations.Committee",
+        verbose_name=_("居委"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    month = models.DateField(_("月份"), help_text=_("当月第一天。"))
+    street = models.ForeignKey(
+        "stations.Street",
+        verbose_name=_("街镇"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    due = models.PositiveIntegerField(_("应走访人次"))
+    visited = models.PositiveIntegerField(_("已走访人次"))
+
+    class Meta:
+        verbose_name = _("居委月度走访汇总")
+        verbose_name_plural = _("居委月度走访汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "month"], name="committee_month_once"),
+        ]
+        indexes = [models.Index(fields=["street", "month"], name="committee_month_street")]
+
+    def __str__(self):
+        return f"{self.committee_id} {self.month:%Y-%m}"
+
+
+class SummaryMonth(models.Model):
+    """A month whose `PersonMonth` rows are complete for everybody (built when it began, by
+    the daily job or the first read or write of the month, or by a rebuild)."""
+
+    month = models.DateField(_("月份"), unique=True)
+    built_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("已生成的走访汇总月份")
+        verbose_name_plural = _("已生成的走访汇总月份")
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"

@@ -45,7 +45,7 @@ from changning_aid import imports
 from changning_aid.exports import Column, ExportSpec, field_columns, row_changes
 from changning_aid.imports import CellError, Importer, PlannedRow
 from changning_aid.numbering import next_number
-from visits import services
+from visits import services, summaries
 from visits.choices import FAILED_RESULTS, QUICK_CHECKS, CheckLevel, VisitMethod, VisitResult
 from visits.models import VISIT_NUMBER_PREFIX, Visit
 
@@ -415,6 +415,13 @@ class VisitImport(Importer):
 
     def apply_row(self, actor, row):
         return import_visit(actor=actor, **row.action)
+
+    def apply(self, actor, plan):
+        """The rows one by one (see `Importer.apply`), with one refresh of the month summaries
+        (C9) for the whole file instead of one per visit, in the import's transaction."""
+        with summaries.deferred():
+            for row in (*plan.creations, *plan.updates):
+                self.apply_row(actor, row)
 
     def notes(self, user):
         return [
