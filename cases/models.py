@@ -70,15 +70,25 @@ def served_stations(user):
 def served_area_q(user):
     """What an advisor login sees of rows placed by `committee`, `street` and `advisor`
     (people in hardship, leads): those of the committee points they serve, of the whole
-    street for a street station, and those in their own charge."""
+    street for a street station, and those in their own charge.
+
+    The committees, streets and advisor records are read first (two small queries) and put in
+    the filter as lists: an OR of plain `IN (...)` lets PostgreSQL take an index for each
+    branch and combine them, where an OR of subqueries and a join scans every row (4 s for
+    an advisor's search among 300,000 people)."""
+    from advisors.models import Advisor
     from stations.choices import StationKind
 
-    served = served_stations(user)
-    return (
-        Q(committee__in=served.filter(kind=StationKind.COMMITTEE).values("committee"))
-        | Q(street__in=served.filter(kind=StationKind.STREET).values("street"))
-        | Q(advisor__user=user)
-    )
+    committees, streets = set(), set()
+    for kind, committee_id, street_id in served_stations(user).values_list(
+        "kind", "committee_id", "street_id"
+    ):
+        if kind == StationKind.COMMITTEE and committee_id is not None:
+            committees.add(committee_id)
+        elif kind == StationKind.STREET and street_id is not None:
+            streets.add(street_id)
+    own = sorted(Advisor.objects.filter(user=user).values_list("pk", flat=True))
+    return Q(committee__in=sorted(committees)) | Q(street__in=sorted(streets)) | Q(advisor__in=own)
 
 
 # Vocabularies the bureau extends ------------------------------------------------------
@@ -844,10 +854,16 @@ class ServiceRecordQuerySet(ScopedQuerySet):
     street_lookup = "station__street"
 
     def for_advisor(self, user):
-        return self.filter(
-            Q(station__in=served_stations(user))
-            | Q(recipient__in=Recipient.objects.for_advisor(user))
-        )
+        """Services at the stations the advisor serves, and services to the people they see.
+
+        A UNION of the two sets of ids rather than an OR: each side takes its own index
+        (station and date, person and date), where the OR scanned every service (a million
+        rows in Shanghai)."""
+        everything = ServiceRecord.objects.order_by()
+        stations = list(served_stations(user).values_list("pk", flat=True))
+        at_stations = everything.filter(station__in=stations).values("pk")
+        to_people = everything.filter(recipient__in=Recipient.objects.for_advisor(user))
+        return self.filter(pk__in=at_stations.union(to_people.values("pk")))
 
 
 @audit.track()
