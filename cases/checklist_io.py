@@ -52,7 +52,7 @@ from cases.choices import (
 )
 from cases.models import Need, NeedResource, Recipient, Resource, ServiceRecord
 from changning_aid import imports
-from changning_aid.exports import Column, ExportSpec, field_columns, row_changes
+from changning_aid.exports import Column, ExportSpec, field_columns, prefetched, row_changes
 from changning_aid.imports import CellError, Importer, PlannedRow
 from stations.models import Committee, Station, Street
 from stations.views.exports import station_code
@@ -138,7 +138,10 @@ def _values_shown(spec, canonical, hidden=()):
 
 def resource_numbers(need):
     return imports.joined(
-        sorted(link.resource.resource_number for link in need.resource_links.all())
+        sorted(
+            link.resource.resource_number
+            for link in prefetched(need, "exported_resource_links", "resource_links")
+        )
     )
 
 
@@ -167,7 +170,13 @@ NEED_EXPORT = ExportSpec(
         Column(H_RESOURCE_NUMBERS, resource_numbers),
     ],
     related=["recipient__street", "recipient__committee", "advisor"],
-    prefetch=[Prefetch("resource_links", queryset=NeedResource.objects.select_related("resource"))],
+    prefetch=[
+        Prefetch(
+            "resource_links",
+            queryset=NeedResource.objects.select_related("resource"),
+            to_attr="exported_resource_links",
+        )
+    ],
 )
 NEED_DETAILS = ("category", "description", "source", "found_on", "urgency", "outcome")
 need_header = header_of(Need)

@@ -20,6 +20,8 @@ this module):
    preview and confirmation; the confirmation plans the kept file again under locks, in
    one transaction, and applies it only when the plan is the one previewed (same digest)
    and has no error: all or nothing. One audit record (导入) names the list and counts.
+   The preview lists the first `PREVIEW_ROWS` rows of each kind and counts the others; an
+   importer of long lists writes its creations with a bulk service (`Importer.apply`).
 
 Cells are read with the readers below (`text`, `choice`, `date`, `integer`, `joined`)
 into their value and back into the text the export writes, so that `exports.row_changes`
@@ -30,6 +32,7 @@ is no change either (`row_changes` handles that).
 
 import copy
 import datetime
+import functools
 import hashlib
 import json
 import re
@@ -43,8 +46,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from changning_aid import exports
 from changning_aid.uploads import (
@@ -55,6 +58,9 @@ from changning_aid.uploads import (
 )
 
 MAX_ROWS = 5000
+# The preview lists this many rows of each kind (creations, changes, errors) and counts the
+# rest: a page of 20,000 rows would take longer to show than the file takes to import.
+PREVIEW_ROWS = 500
 # A title or banner line may come before the headers (the export's banner does).
 HEADER_SEARCH_ROWS = 3
 JOINER = "、"
@@ -146,6 +152,20 @@ class ImportPlan:
         return list(found.values())
 
 
+class PreviewRows:
+    """The rows of a plan the preview lists (`PREVIEW_ROWS` of each kind, in file order)
+    and how many of each it leaves out."""
+
+    def __init__(self, plan, limit=None):
+        limit = limit or PREVIEW_ROWS
+        self.errors = plan.errors[:limit]
+        self.creations = plan.creations[:limit]
+        self.updates = plan.updates[:limit]
+        self.errors_left = len(plan.errors) - len(self.errors)
+        self.creations_left = len(plan.creations) - len(self.creations)
+        self.updates_left = len(plan.updates) - len(self.updates)
+
+
 class Importer:
     """One list's import. Subclasses set the attributes and implement the row planner.
 
@@ -163,7 +183,7 @@ class Importer:
 
     @property
     def key_header(self):
-        return str(self.spec.key.header)
+        return exports.text_of(self.spec.key.header)
 
     def normalise_key(self, text):
         return text.strip().upper()
@@ -183,6 +203,12 @@ class Importer:
     def apply_row(self, actor, row):
         """Write one planned row through the services (inside the caller's transaction)."""
         raise NotImplementedError
+
+    def apply(self, actor, plan):
+        """Write a plan's rows (inside the caller's transaction): row by row through
+        `apply_row`. An importer of long lists writes its creations with a bulk service."""
+        for row in (*plan.creations, *plan.updates):
+            self.apply_row(actor, row)
 
     def unknown_key(self, key):
         """The answer for a key that is unknown or outside the user's scope (the same)."""
@@ -237,6 +263,13 @@ def plan_import(importer, *, user, content, file_format, lock=False):
 
     Nothing is written. `lock` (when applying) locks the rows the file names.
     """
+    with exports.one_language():
+        return _plan_import(
+            importer, user=user, content=content, file_format=file_format, lock=lock
+        )
+
+
+def _plan_import(importer, *, user, content, file_format, lock):
     plan = ImportPlan()
     try:
         _header_line, rows = read_file(importer, content, file_format)
@@ -285,8 +318,7 @@ def apply_plan(importer, *, actor, plan):
     """
     if plan.errors:
         raise ValidationError(_("文件中有错误,不能导入。"))
-    for row in (*plan.creations, *plan.updates):
-        importer.apply_row(actor, row)
+    importer.apply(actor, plan)
     return len(plan.creations), len(plan.updates)
 
 
@@ -309,13 +341,25 @@ def choice(value, header, choices, *, required=False):
         if required:
             raise CellError(_("请填写%(column)s。") % {"column": header})
         return "", ""
-    for stored, label in choices.choices:
-        if value in (str(label), str(stored)):
-            return stored, str(label)
+    found = _choice_texts(choices, get_language()).get(value)
+    if found is not None:
+        return found
     raise CellError(
         _("%(column)s“%(value)s”不是可选的值,可填:%(choices)s。")
         % {"column": header, "value": value, "choices": "、".join(map(str, choices.labels))}
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _choice_texts(choices, language):
+    """{label or stored value as text: (stored value, label)} of a choices class; the
+    first choice wins where two share a text, as reading them in order would."""
+    texts = {}
+    for stored, label in choices.choices:
+        label = str(label)
+        texts.setdefault(label, (stored, label))
+        texts.setdefault(str(stored), (stored, label))
+    return texts
 
 
 def parse_date(value):
@@ -474,6 +518,7 @@ def preview_page(request, importer, pk, *, template_name, urls, context=None):
         {
             "upload": upload,
             "plan": plan,
+            "shown": PreviewRows(plan),
             "importer": importer,
             "confirm_form": ConfirmForm(initial={"digest": plan.digest()}),
             "can_confirm": plan.has_changes and not plan.errors,
