@@ -2,6 +2,7 @@
 #   make run    migrate, load the demo and serve it on http://127.0.0.1:8000
 #   make test   the whole test suite (extra pytest arguments: make test PYTEST_ARGS="-k seed")
 # With DATABASE_URL=postgres://... in the environment both use PostgreSQL.
+# Production (README, 生产部署): make serve [LOCAL=1], make backup, make restore FILE=...
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -12,8 +13,14 @@ ADDRESS ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 # A full run (no --only) writes its tables into README.md too.
 BENCH_ARGS ?= --update-readme
+# make serve LOCAL=1: a trial of the production server on this machine over plain HTTP.
+LOCAL ?=
+# make serve MIGRATE=0: the app servers after the first leave `migrate` to it.
+MIGRATE ?= 1
+BACKUP_DIR ?= backups
+FILE ?=
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench serve backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +55,17 @@ bench: $(INSTALLED)
 	  *) echo "make bench 需要 PostgreSQL：请设置 DATABASE_URL=postgres://用户@主机:5432/库名（基准测试在该服务器上另建数据库，不改动这个库）。" >&2; exit 2;; \
 	esac
 	BENCH_SCALE="$(BENCH_SCALE)" $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The production server: gunicorn on ADDRESS with DEBUG off, against PostgreSQL, after the
+# deployment check, migrate, the cache table and collectstatic (deploy/serve.sh).
+serve: $(INSTALLED)
+	BIN="$(BIN)" ADDRESS="$(ADDRESS)" LOCAL="$(LOCAL)" MIGRATE="$(MIGRATE)" deploy/serve.sh
+
+# A dump of DATABASE_URL's PostgreSQL database into BACKUP_DIR, named <database>-<time>.dump.
+backup: $(INSTALLED)
+	$(BIN)/python manage.py backup_database --dir "$(BACKUP_DIR)"
+
+# A dump of `make backup` restored into DATABASE_URL's database, which must be empty.
+restore: $(INSTALLED)
+	@test -n "$(FILE)" || { echo "用法：make restore FILE=backups/<库名>-<时间>.dump（DATABASE_URL 指向一个空数据库）。" >&2; exit 2; }
+	$(BIN)/python manage.py restore_database "$(FILE)"

@@ -17,6 +17,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from accounts.authority import (
 from accounts.choices import Role
 from accounts.models import User
 from accounts.second_factor import disable_second_factor
+from changning_aid.checks import DEMO_USERNAME_PATTERN, DEMO_USERNAMES
 from stations.models import District, Station, Street
 
 # Generated passwords: three groups of four, from letters and digits that cannot be
@@ -297,3 +299,47 @@ def reactivate_account(*, actor, account):
     account.save(update_fields=["is_active", "deactivated_at"])
     _ensure_in_scope(actor, account)
     return account
+
+
+@transaction.atomic
+def create_first_system_admin(*, username, full_name=""):
+    """The first system administrator of a new installation (`manage.py create_system_admin`).
+
+    Nobody is there yet to create one in 账号管理, so the command line does, once: with an
+    active system administrator in the database it is refused, and further ones are created
+    on the page, under the name of whoever created them. The rules of `create_account`
+    hold: a username not in use in any letter case, a generated temporary password to be
+    changed at the first login (and, as OTP_REQUIRED_ROLES has it by default, an
+    authenticator to bind). A demo login's username is refused: its password is published
+    and a production server refuses to start while such a login is active. Returns the login
+    and its temporary password, to be shown once.
+    """
+    existing = list(
+        User.objects.filter(is_active=True)
+        .filter(Q(role=Role.SYSTEM_ADMIN) | Q(is_superuser=True, role=""))
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+    if existing:
+        raise ValidationError(
+            _("系统中已有启用的系统管理员(%(names)s),其他系统管理员请由其在“账号管理”中创建。")
+            % {"names": "、".join(existing)}
+        )
+    username = (username or "").strip()
+    if username.lower() in DEMO_USERNAMES or DEMO_USERNAME_PATTERN.match(username.lower()):
+        raise ValidationError(
+            {"username": _("%(name)s 是演示账号的用户名,请换一个。") % {"name": username}}
+        )
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("该用户名已被使用,请换一个。")})
+    account = User(
+        username=username,
+        full_name=full_name,
+        role=Role.SYSTEM_ADMIN,
+        must_change_password=True,
+    )
+    password = generate_temporary_password(account)
+    account.set_password(password)
+    account.full_clean()
+    account.save()
+    return account, password

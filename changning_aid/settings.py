@@ -68,6 +68,8 @@ if TESTING:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the collected STATIC_ROOT, compressed and cached for good.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -121,6 +123,42 @@ DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Let a running server and a management command share the file.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+else:
+    # PostgreSQL's JIT compiles the large report queries for longer than they then run
+    # (a refresh of 20,000 people's summaries: 132 s with it, 30 s without): off for the
+    # application's connections; an `options` in DATABASE_URL's query string is kept.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# Each server process keeps its connection between requests (CONN_MAX_AGE seconds) and checks
+# it before reuse, so that a restarted database costs a reconnection, not a failed request.
+# Development's runserver opens a thread per request: there, a connection per request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "CONN_MAX_AGE", default=0 if DEBUG or TESTING else 60
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# A read-only replica of the PostgreSQL database (optional, streaming replication): the
+# heavy report reads go there (changning_aid/db_router.py), everything else to the primary.
+# Its connections cannot write (default_transaction_read_only) and skip JIT as the primary's
+# do; an `options` in DATABASE_REPLICA_URL's query string is kept instead. Under the tests
+# it is the test database itself (MIRROR).
+if env("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db("DATABASE_REPLICA_URL")
+    if not (
+        _replica["ENGINE"].endswith("postgresql")
+        and DATABASES["default"]["ENGINE"] == _replica["ENGINE"]
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL 只能与 PostgreSQL 的 DATABASE_URL 一起使用,"
+            "且须指向同一数据库的只读副本(postgres://...)。"
+        )
+    _replica.setdefault("OPTIONS", {}).setdefault(
+        "options", "-c jit=off -c default_transaction_read_only=on"
+    )
+    _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["changning_aid.db_router.ReportReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -173,14 +211,24 @@ SESSION_COOKIE_HTTPONLY = True
 # X-Forwarded-Proto (replacing any the client sent). On unless DEBUG is on or under the
 # tests; HTTPS=off only for a server reached over plain HTTP on a closed network.
 HTTPS = env.bool("HTTPS", default=not (DEBUG or TESTING))
+# LOCAL=on (`make serve LOCAL=1`): the production settings tried on this machine over plain
+# HTTP (http://127.0.0.1:8000), without a proxy. Only the redirect to HTTPS and the Secure
+# flag of the cookies are off (HSTS is only ever sent over HTTPS); it refuses any host name
+# but the loopback's, so that it cannot serve the network by mistake.
+LOCAL = env.bool("LOCAL", default=False)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+if LOCAL and not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS:
+    raise ImproperlyConfigured(
+        "LOCAL=on 只用于在本机试运行:ALLOWED_HOSTS 只能是 127.0.0.1、localhost 或 ::1。"
+    )
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = True
+    SECURE_SSL_REDIRECT = not LOCAL
     SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = not LOCAL
+    CSRF_COOKIE_SECURE = not LOCAL
 # Origins (https://host) other than the site's own that may post forms to it.
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
@@ -303,13 +351,32 @@ MEDIA_ROOT = env(
         Path(tempfile.gettempdir()) / "changning_aid-test-media" if TESTING else BASE_DIR / "media"
     ),
 )
+# Several app servers share one storage: MEDIA_ROOT on a shared file system, or another
+# Django storage by MEDIA_STORAGE (its dotted path) with MEDIA_STORAGE_OPTIONS (JSON), e.g.
+# django-storages' S3 storage for an object store inside the government cloud.
+FILE_SYSTEM_STORAGE = "django.core.files.storage.FileSystemStorage"
+MEDIA_STORAGE = env("MEDIA_STORAGE", default=FILE_SYSTEM_STORAGE)
+_media_options = env.json("MEDIA_STORAGE_OPTIONS", default={})
+if MEDIA_STORAGE == FILE_SYSTEM_STORAGE:
+    _media_options = {
+        "file_permissions_mode": 0o640,
+        "directory_permissions_mode": 0o750,
+        **_media_options,
+    }
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
+    "default": {"BACKEND": MEDIA_STORAGE, "OPTIONS": _media_options},
+    # Production serves `collectstatic`'s copies (WhiteNoise): names carrying a hash of the
+    # content, cached by browsers for good, with gzip variants. Development and the tests
+    # serve the files where they are, without a `collectstatic` first.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Development and the tests look files up as they are asked for (no STATIC_ROOT needed).
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 # ---- Service evaluation (服务评议, issue 5: cases/views/evaluations.py) ----------------------
 # The cache holds the public evaluation page's flood counters (cases/throttle.py). Server

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from changning_aid.db_router import report_reads
 from changning_aid.pages import forbidden
 from stations.models import Street
 from supervision import charts, dashboard, engine
@@ -35,6 +36,7 @@ def _period(request, today):
         return dashboard.period_from("", today), str(error)
 
 
+@report_reads
 def dashboard_view(request):
     """Where the district (or the manager's street) stands in the period, this month by default."""
     scope, refusal = _scope_or_forbidden(request)
@@ -92,6 +94,7 @@ def dashboard_view(request):
     return render(request, "supervision/dashboard.html", context)
 
 
+@report_reads
 def compliance_view(request):
     """Every rule for the scope and the period (?period=, ?street=); with ?rule=, its offenders."""
     scope, refusal = _scope_or_forbidden(request)

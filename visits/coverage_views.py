@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from advisors.models import Advisor
 from cases.models import AdvisorCharge, CurrentPeriod, Recipient
+from changning_aid.db_router import report_reads
 from changning_aid.pages import forbidden
 from changning_aid.scoping import advisor_station_ids, scoped_get_or_404
 from stations.models import Committee, Station, Street
@@ -374,6 +375,7 @@ def _place_rows(scope, period, figures, places, param):
 # Pages --------------------------------------------------------------------------------------
 
 
+@report_reads
 def coverage_page(request):
     """每月走访情况: due, visited, missed and rate for the scope, then place by place."""
     user = request.user
@@ -502,6 +504,7 @@ def _advisor_chips(scope, first, selected, base, extra):
     return chips, names
 
 
+@report_reads
 def misses_page(request):
     """漏访名单: the people due in the month and not visited, with who was responsible."""
     user = request.user
@@ -618,6 +621,7 @@ def _cells(row, months, today):
     return cells
 
 
+@report_reads
 def matrix_page(request):
     """走访矩阵: 12 months of a street or a committee, one row per person due in any of them."""
     user = request.user
