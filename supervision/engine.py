@@ -317,6 +317,7 @@ def _c9_judge_for(district, street=None):
 
         def offenders():
             rows = []
+            street_codes = dict(Street.objects.filter(district=district).values_list("pk", "code"))
             for first in months:
                 misses = coverage.misses(scope, first, policy).select_related("committee")
                 rows.extend(
@@ -324,6 +325,7 @@ def _c9_judge_for(district, street=None):
                         "month": coverage.month_key(first),
                         "file_number": row.file_number,
                         "committee": row.committee.code,
+                        "street": street_codes.get(row.street_id),
                     }
                     for row in misses
                 )
@@ -393,9 +395,13 @@ def load_advice(district_stations, on):
 
 
 def _l1_judge_for(district):
+    advices = {}  # judging day -> LoadAdvice: the district's stations are read once
+
     def judge(scope, period, today, by_street):
         on = period.judging_day(today)
-        advice = load_advice(Station.objects.filter(district=district), on)
+        if on not in advices:
+            advices[on] = load_advice(Station.objects.filter(district=district), on)
+        advice = advices[on]
         street_ids = set(scope.values_list("pk", flat=True))
         judged = [(s, r) for s, r in advice.judged if s.street_id in street_ids]
         flagged = [(s, r) for s, r in advice.flagged if s.street_id in street_ids]
@@ -580,8 +586,9 @@ def _offenders_of(rule, result):
 def evaluate(district, period, *, street=None, rule_ids=None, today=None, street_offenders=True):
     """Every rule (or those of `rule_ids`) for `district` (narrowed to `street`) and `period`.
 
-    Per rule: one query for the scope's figure, one grouped by street, and one for each
-    list of offenders read (the scope's, and each street's when `street_offenders`).
+    Per rule: one query for the scope's figure, one grouped by street, and the scope's list
+    of offenders when it is read (once: each street's list, with `street_offenders`, is
+    the scope's rows of that street).
     """
     today = today or timezone.localdate()
     streets = list(Street.objects.filter(district=district).order_by("code"))
@@ -598,13 +605,14 @@ def evaluate(district, period, *, street=None, rule_ids=None, today=None, street
             result, offenders = whole
         else:
             result, offenders = whole, _offenders_of(rule, whole)
+        offenders = _read_once(offenders)
         outcomes[rule_id] = Outcome(rule, result.covered, result.total, offenders)
         by_street = judge(scope, period, today, True)
         for row in streets:
             figure = by_street.get(row.pk) or RuleResult(rule=result.rule, covered=0, total=0)
             street_offenders_fn = None
-            if street_offenders and (figure.total - figure.covered):
-                street_offenders_fn = _street_offenders(rule, district, row, period, today)
+            if street_offenders and offenders and (figure.total - figure.covered):
+                street_offenders_fn = _of_street(offenders, row.code)
             per_street[row.pk][rule_id] = Outcome(
                 rule, figure.covered, figure.total, street_offenders_fn
             )
@@ -618,15 +626,34 @@ def evaluate(district, period, *, street=None, rule_ids=None, today=None, street
     )
 
 
-def _street_offenders(rule, district, street, period, today):
-    def offenders():
-        judge = _judge_of(rule, district, street)
-        whole = judge(_scope_rows(rule, district, street), period, today, False)
-        if isinstance(whole, tuple):
-            return whole[1]()
-        return _offenders_of(rule, whole)()
+def _read_once(offenders):
+    """`offenders` read at most once, however many outcomes list them."""
+    if offenders is None:
+        return None
+    kept = []
 
-    return offenders
+    def rows():
+        if not kept:
+            kept.append(offenders())
+        return kept[0]
+
+    return rows
+
+
+def _street_code(row):
+    """The street of an offending row as serialised: a street's own code, else its street."""
+    return row["code"] if "street" not in row else row["street"]
+
+
+def _of_street(offenders, code):
+    """A street's offenders: the scope's rows of that street (every rule serialises its
+    rows with their street's code), so a district's lists cost one query per rule, not one
+    per rule and street."""
+
+    def rows():
+        return [row for row in offenders() if _street_code(row) == code]
+
+    return rows
 
 
 def single_district(code=None):

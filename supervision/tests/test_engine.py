@@ -104,7 +104,12 @@ def test_compliance_json_gives_each_rule_for_each_street(world):
     assert b["C1"]["offenders"] == [{"code": world.street_b.code, "name": world.street_b.name}]
     missed = world.people[1]
     assert a["C9"]["offenders"] == [
-        {"month": OCT, "file_number": missed.file_number, "committee": world.committees_a[1].code}
+        {
+            "month": OCT,
+            "file_number": missed.file_number,
+            "committee": world.committees_a[1].code,
+            "street": world.street_a.code,
+        }
     ]
     assert [row["advisor_number"] for row in a["C7"]["offenders"]] == [
         world.advisors[1].advisor_number
