@@ -389,7 +389,8 @@ def _in_months(recipients, months):
 
 def period_figures(recipients, months, policy, by=None):
     """The figures of `months` added up: a `Figure`, or {key: Figure} grouped `by` street,
-    committee or advisor (responsible on each month's last day; key None for nobody).
+    committee, advisor (responsible on each month's last day; key None for nobody) or month
+    (its first day; one query per month when computed).
 
     One query whatever the number of people (and of months, but for `by="advisor"`, which
     groups each month apart: one query per month).
@@ -397,10 +398,14 @@ def period_figures(recipients, months, policy, by=None):
     months = sorted({month.replace(day=1) for month in months})
     if not months:
         return Figure() if by is None else {}
-    if by is not None and by not in GROUPS:
+    if by is not None and by not in GROUPS and by != "month":
         raise ValueError(f"unknown grouping {by!r}")
     if _summarised(policy, months):
         return _summary_figures(recipients, months, by)
+    if by == "month":
+        return {
+            first: _computed_period_figures(recipients, [first], policy, None) for first in months
+        }
     return _computed_period_figures(recipients, months, policy, by)
 
 

@@ -658,8 +658,9 @@ def matrix_page(request):
     coverage_url = reverse("visits:coverage")
     misses_url = reverse("visits:misses")
     totals = []
+    by_month = coverage.period_figures(scope.recipients, months, scope.policy, by="month")
     for first in months:
-        figure = coverage.month_figures(scope.recipients, first, scope.policy)
+        figure = by_month.get(first, coverage.Figure())
         key = coverage.month_key(first)
         totals.append(
             {
