@@ -38,7 +38,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 DIVISIONS_FILE = DATA_DIR / "shanghai_divisions.csv"
 # Bump on any change to what a seed gives (even the order of the random draws), so that a
 # database and lists built before are built again, never mixed with the new ones.
-DATA_VERSION = 2
+DATA_VERSION = 3
 SEED = 20230301
 UPLOADER_DISTRICT = "310105"  # 长宁区: its bureau uploads the lead lists
 BATCH_SIZE = 5000
@@ -551,17 +551,35 @@ class Dataset:
     scale: Scale
     plan: PeoplePlan
     lists: list
+    built: object = None  # benchmarks.network.Built: the counts of the network
 
 
-def build(scale, list_rows=None, today=None):
-    """Build `scale` in the current database (the smoke test's way: no other database)."""
+def build(scale, list_rows=None, today=None, lists=True):
+    """Build `scale` in the current database (the smoke test's way: no other database);
+    `lists=False` leaves the lead lists unplanned (`prepare` writes them to files itself)."""
     from benchmarks.network import build_network
+    from visits import summaries
 
-    build_divisions(scale)
-    plan = plan_people(scale)
-    build_recipients(plan)
-    build_network(scale.name, today=today)
-    return Dataset(scale=scale, plan=plan, lists=plan_lists(plan, list_rows))
+    with summaries.suspended():
+        build_divisions(scale)
+        plan = plan_people(scale)
+        build_recipients(plan)
+        built = build_network(scale.name, today=today)
+    # The month summaries the pages read, from the base tables, once (the load held the
+    # hooks off), then fresh planner statistics for the tables just filled.
+    summaries.rebuild()
+    analyze()
+    planned = plan_lists(plan, list_rows) if lists else []
+    return Dataset(scale=scale, plan=plan, lists=planned, built=built)
+
+
+def analyze():
+    """ANALYZE on PostgreSQL (autovacuum would come later): plans fit the loaded rows."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 # The benchmark's own database (the command line) -----------------------------------------
@@ -741,8 +759,6 @@ def prepare(scale, *, rebuild=False, out=sys.stdout):
     from django.core.management import call_command
     from django.db import connections
 
-    from benchmarks.network import build_network
-
     url = os.environ["DATABASE_URL"]
     name = database_name(url)
     marker = fingerprint(scale)
@@ -757,11 +773,8 @@ def prepare(scale, *, rebuild=False, out=sys.stdout):
         recreate_database(url)
         call_command("migrate", interactive=False, verbosity=0)
         started = datetime.datetime.now()
-        build_divisions(scale)
-        plan = plan_people(scale)
-        build_recipients(plan)
-        out.write(f"已写入区划和 {len(plan.people)} 名在册人员,正在生成顾问、走访和服务记录 …\n")
-        built = build_network(scale.name)
+        dataset = build(scale, lists=False)
+        plan, built = dataset.plan, dataset.built
         write_marker(marker)
         seconds = (datetime.datetime.now() - started).total_seconds()
         out.write(
