@@ -23,7 +23,7 @@ from stations.models import Station
 from supervision import engine
 from supervision.models import Inspection, RectificationOrder
 from supervision.rules import Verdict
-from supervision.staffing_rules import C5, C6
+from supervision.staffing_rules import C5, C6, staffing_on_days
 from visits import coverage
 from visits.models import policy_for
 
@@ -257,7 +257,7 @@ def trends(user, scope, last_month, today=None):
     """Visit coverage (C9) and staffing (C5, C6) of the 12 months ending with `last_month`.
 
     Coverage is the month's C9 over the people the user sees; staffing is C5 and C6 judged
-    on each month's last day (today for the month in progress). 2 + 12 × 2 queries.
+    on each month's last day (today for the month in progress). 4 queries.
     """
     today = today or timezone.localdate()
     months = coverage.months_ending(last_month, TREND_MONTHS)
@@ -274,6 +274,9 @@ def trends(user, scope, last_month, today=None):
         street=scope.street.pk if scope.is_street else None,
         by="month",
     )
+    ends = {first: month_end(first, today) for first in months if first <= today}
+    c5 = staffing_on_days(C5, stations, ends.values())
+    c6 = staffing_on_days(C6, stations, ends.values())
     visits, street_staff, point_staff = [], [], []
     for first in months:
         if first > today:
@@ -282,9 +285,8 @@ def trends(user, scope, last_month, today=None):
             point_staff.append(None)
             continue
         visits.append(by_month.get(first, coverage.Figure()).rate)
-        on = month_end(first, today)
-        street_staff.append(C5.evaluate(stations, on).percentage)
-        point_staff.append(C6.evaluate(stations, on).percentage)
+        street_staff.append(c5[ends[first]].percentage)
+        point_staff.append(c6[ends[first]].percentage)
     return Trend(
         months=months,
         series={"C9": visits, "C5": street_staff, "C6": point_staff},

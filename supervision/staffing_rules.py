@@ -39,6 +39,8 @@ from supervision.rules import Rule, RuleResult, Share, measure, measure_by_stree
 # The fewest active advisors a running station of each kind must have (C5, C6); guidance
 # and professional stations have no minimum.
 STAFFING_MINIMUM = {StationKind.STREET: 2, StationKind.COMMITTEE: 1}
+# The station kind each staffing rule counts.
+STAFFING_KINDS = {"C5": StationKind.STREET, "C6": StationKind.COMMITTEE}
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,32 @@ def _staffing(stations, on, kind):
         passes=Q(active_advisors__gte=STAFFING_MINIMUM[kind]),
         ordering=("district__code", "street__code", "committee__code", "pk"),
     )
+
+
+def staffing_on_days(rule, stations, days):
+    """C5 or C6 (`rule`) over `stations` judged on each of `days`: {day: RuleResult}, in one
+    query (the dashboard's trend of twelve month-ends), as `rule.evaluate(stations, day)`
+    would give each."""
+    kind = STAFFING_KINDS[rule.id]
+    days = list(days)
+    if not days:
+        return {}
+    rows = (
+        stations.filter(kind=kind, status=StationStatus.RUNNING)
+        .order_by()
+        .annotate(**{f"active_{i}": active_advisor_count(day) for i, day in enumerate(days)})
+    )
+    minimum = STAFFING_MINIMUM[kind]
+    figures = rows.aggregate(
+        total=Count("pk"),
+        **{
+            f"covered_{i}": Count("pk", filter=Q(**{f"active_{i}__gte": minimum}))
+            for i in range(len(days))
+        },
+    )
+    return {
+        day: rule.judge(figures[f"covered_{i}"], figures["total"]) for i, day in enumerate(days)
+    }
 
 
 def street_station_staffing(stations, on):

@@ -232,3 +232,28 @@ def test_each_rule_runs_the_same_queries_at_two_sizes(two_streets, rule_id):
     large = _queries(rule, SCOPES[rule_id]())
 
     assert small == large == 2
+
+
+def test_staffing_on_many_days_in_one_query_matches_each_day(two_streets):
+    """The dashboard's trend judges C5 and C6 on twelve month-ends in one query each."""
+    from supervision.staffing_rules import staffing_on_days
+
+    station_a = street_station(two_streets.street_a)
+    point = committee_point(make_committee(two_streets.street_a, "华三居委会", "310105001003"))
+    make_advisor(two_streets.street_a, [station_a, point], started_on=datetime.date(2026, 3, 1))
+    make_advisor(two_streets.street_a, [station_a], left_on=LAST_WEEK, leave_reason="调离")
+    days = [datetime.date(2026, 2, 28), datetime.date(2026, 3, 31), LAST_WEEK, DAY]
+    stations = Station.objects.all()
+
+    with CaptureQueriesContext(connection) as captured:
+        c5 = staffing_on_days(C5, stations, days)
+        c6 = staffing_on_days(C6, stations, days)
+
+    assert len(captured.captured_queries) == 2
+    for rule, figures in ((C5, c5), (C6, c6)):
+        for day in days:
+            expected = rule.evaluate(stations, on=day)
+            assert (figures[day].covered, figures[day].total) == (expected.covered, expected.total)
+    # Two active advisors at the street station only from 1 March to the day before LAST_WEEK.
+    assert [c5[day].covered for day in days] == [0, 1, 0, 0]
+    assert [c6[day].covered for day in days] == [0, 1, 1, 1]
