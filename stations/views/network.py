@@ -24,6 +24,7 @@ from stations.forms import StationForm
 from stations.models import Committee, Station, Street
 from stations.services import station_update
 from supervision import registry
+from supervision.inspections import can_record as can_record_inspection
 from supervision.rules import C2, RuleResult
 from supervision.staffing_rules import (
     STAFFING_MINIMUM,
@@ -299,6 +300,7 @@ def station_detail(request, pk):
             "is_street_station": station.kind == StationKind.STREET,
             "is_professional": station.kind == StationKind.PROFESSIONAL,
             "can_edit": can_keep_station(user),
+            "can_inspect": can_record_inspection(user) and station.street_id is not None,
             "staffing_minimum": minimum,
             "staffing_missing": max((minimum or 0) - station.active_advisors, 0),
             "staffing": staffing,

@@ -386,3 +386,22 @@ def test_the_inspection_page_runs_the_same_queries_with_few_and_many_findings(cl
     with CaptureQueriesContext(connection) as large:
         assert client.get(inspection.get_absolute_url()).status_code == 200
     assert len(small) == len(large)
+
+
+def test_the_form_opened_from_a_station_has_its_street_and_station_chosen(two_streets, login):
+    """登记督导检查 from a station's page (?station=): that station, only within the district."""
+    from stations.tests.factories import make_district, make_street
+
+    point = committee_point(two_streets.committees_a[0])
+    elsewhere = street_station(
+        make_street(make_district("310104", "徐汇区"), "天平路街道", "310104003")
+    )
+    client = login(two_streets.bureau)
+    url = reverse("supervision:inspection_create")
+
+    form = client.get(url, {"station": point.pk}).context["form"]
+    assert form.initial == {"street": two_streets.street_a.pk, "station": point.pk}
+    assert f'<option value="{point.pk}" selected>' in client.get(url, {"station": point.pk}).text
+
+    for ignored in (elsewhere.pk, "x", "99999999"):
+        assert client.get(url, {"station": ignored}).context["form"].initial == {}

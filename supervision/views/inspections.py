@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from changning_aid.pages import add_service_errors, forbidden
 from changning_aid.scoping import scoped_get_or_404
+from stations.models import Station
 from supervision import attachments, inspections, rectification
 from supervision.forms import FindingForm, InspectionFilterForm, InspectionForm, OrderForm
 from supervision.models import (
@@ -74,13 +75,26 @@ def inspection_list(request):
     )
 
 
+def _place_from(request, user):
+    """The street and station to check, when the form is opened from a station's page
+    (`?station=<pk>`); a station outside the user's scope is ignored like one that does
+    not exist."""
+    pk = request.GET.get("station", "")
+    if not (pk.isascii() and pk.isdigit() and len(pk) < 12):
+        return {}
+    station = Station.objects.visible_to(user).filter(pk=int(pk), street__isnull=False).first()
+    if station is None:
+        return {}
+    return {"street": station.street_id, "station": station.pk}
+
+
 def inspection_create(request):
     """登记督导检查 (bureau staff): the inspection and its checklist's scores."""
     user = request.user
     back = reverse("supervision:inspections")
     if not inspections.can_record(user):
         return forbidden(request, _("只有区民政局可以登记督导检查。"), back_url=back)
-    form = InspectionForm(request.POST or None, user=user)
+    form = InspectionForm(request.POST or None, user=user, initial=_place_from(request, user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -185,6 +185,8 @@ def demo_server(chromium_path):
         "DEMO_PASSWORD": DEMO_PASSWORD,
         # The journeys log in with the password alone; the second factor has tests of its own.
         "OTP_REQUIRED_ROLES": "",
+        # Photos and evidence the journeys upload go with the demo's database, not media/.
+        "MEDIA_ROOT": str(Path(folder) / "media"),
         "PYTHONUNBUFFERED": "1",
     }
     port = _free_port()
@@ -264,6 +266,32 @@ def page(browser, demo_server):
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def new_tab(browser, demo_server):
+    """`new_tab()`: another tab with cookies of its own, so that two users work side by side;
+    `new_tab(width=375, height=812, mobile=True)` is a phone. Closed after the test."""
+    contexts = []
+
+    def _new_tab(*, width=1366, height=900, mobile=False):
+        context = browser.new_context(
+            base_url=demo_server,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            viewport={"width": width, "height": height},
+            is_mobile=mobile,
+            has_touch=mobile,
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield _new_tab
+    finally:
+        for context in contexts:
+            context.close()
 
 
 @pytest.fixture
