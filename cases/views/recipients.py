@@ -24,7 +24,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     Subquery,
     Value,
@@ -358,15 +357,17 @@ def _file_context(request, recipient, **forms):
     user = request.user
     today = timezone.localdate()
     periods = list(CurrentPeriod.objects.filter(recipient=recipient).order_by("-starts_on"))
-    needs = list(
-        Need.objects.visible_to(user)
-        .filter(recipient=recipient)
-        .select_related("advisor")
-        .prefetch_related(
-            Prefetch("resource_links", queryset=NeedResource.objects.select_related("resource"))
-        )
-        .order_by("-found_on", "-need_number")
-    )
+    need_rows = Need.objects.visible_to(user).filter(recipient=recipient)
+    needs = list(need_rows.select_related("advisor").order_by("-found_on", "-need_number"))
+    # The resources linked to the needs, in a query of its own that runs whether or not the
+    # person has needs (a prefetch would skip it for none): the page's count stays fixed.
+    links = {}
+    for link in NeedResource.objects.filter(need__in=need_rows.values("pk")).select_related(
+        "resource"
+    ):
+        links.setdefault(link.need_id, []).append(link)
+    for need in needs:
+        need.linked_resources = links.get(need.pk, [])
     service_list = list(
         ServiceRecord.objects.visible_to(user)
         .filter(recipient=recipient)
