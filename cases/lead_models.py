@@ -288,6 +288,11 @@ class Lead(models.Model):
             models.Index(fields=["committee", "status"], name="lead_committee_status"),
             models.Index(fields=["advisor", "status"], name="lead_advisor_status"),
             models.Index(fields=["district", "status"], name="lead_district_status"),
+            # The bureau's list in its order: the first page of a district's 90,000 open
+            # leads read from the index (164 ms -> 64 ms), not sorted after the joins.
+            models.Index(
+                fields=["district", "-source_count", "found_on", "id"], name="lead_district_order"
+            ),
             models.Index(fields=["id_tail"], name="lead_id_tail"),
         ]
         constraints = [
