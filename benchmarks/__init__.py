@@ -15,6 +15,7 @@ down (tracemalloc would, several times over, and would miss the C libraries' mem
 import gc
 import os
 import resource
+import statistics
 import sys
 import time
 from contextlib import contextmanager
@@ -105,6 +106,24 @@ def measured(connection=None):
         else:
             grown = _maxrss_kib() - start_maxrss
         measurement.peak_mb = max(grown, 0) / 1024
+
+
+class RunFigures:
+    """What a job's `runs` (`Measurement`s of `measured`) come to: the median seconds and
+    the largest peak memory, as results/latest.json holds them."""
+
+    runs: list
+
+    @property
+    def seconds(self):
+        return statistics.median(run.seconds for run in self.runs)
+
+    @property
+    def peak_mb(self):
+        return max(run.peak_mb for run in self.runs)
+
+    def as_json(self):
+        return {"seconds": round(self.seconds, 3), "peak_mb": round(self.peak_mb, 1)}
 
 
 @dataclass

@@ -21,7 +21,6 @@ slower than 1.5 × the query.
 import datetime
 import io
 import json
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from benchmarks import Section, measured
+from benchmarks import RunFigures, Section, measured
 from visits.models import DEFAULT_DUE_DAYS
 
 NAME = "compliance"
@@ -149,21 +148,10 @@ def differences(by_sql, document):
 
 
 @dataclass
-class Timing:
-    """A job's runs: the median seconds and the largest peak memory."""
+class Timing(RunFigures):
+    """A job's runs (see `benchmarks.RunFigures`)."""
 
     runs: list = field(default_factory=list)
-
-    @property
-    def seconds(self):
-        return statistics.median(run.seconds for run in self.runs)
-
-    @property
-    def peak_mb(self):
-        return max(run.peak_mb for run in self.runs)
-
-    def as_json(self):
-        return {"seconds": round(self.seconds, 3), "peak_mb": round(self.peak_mb, 1)}
 
 
 def table(city, hand):

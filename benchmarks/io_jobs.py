@@ -49,7 +49,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from benchmarks import Section, data, measured
+from benchmarks import RunFigures, Section, data, measured
 from benchmarks.run import _cell, _width
 
 STREET_NEEDS = "export.street_needs"
@@ -76,24 +76,13 @@ class JobFailed(Exception):
 
 
 @dataclass
-class Job:
+class Job(RunFigures):
     """One job's runs: `rows` handled, the median seconds and the largest peak memory."""
 
     name: str
     label: str
     rows: int = 0
     runs: list = field(default_factory=list)
-
-    @property
-    def seconds(self):
-        return statistics.median(run.seconds for run in self.runs)
-
-    @property
-    def peak_mb(self):
-        return max(run.peak_mb for run in self.runs)
-
-    def as_json(self):
-        return {"seconds": round(self.seconds, 3), "peak_mb": round(self.peak_mb, 1)}
 
 
 # Exports ----------------------------------------------------------------------------------

@@ -53,8 +53,10 @@ WARM_UP = 2
 TARGET_P50_MS = 150
 TARGET_P95_MS = 300
 # A street manager's median counts as slower than the bureau's when it is more than this
-# much above it: a few per cent either way is the noise of a shared machine.
+# much above it: a few per cent, or a few milliseconds on a fast page, either way is the
+# noise of a shared machine (a 25 ms page measured 23.6 and 25.8 ms on two runs).
 SLOWER_MARGIN = 1.05
+SLOWER_MARGIN_MS = 5
 DEVICE_NAME = "基准测试验证器"
 
 
@@ -287,7 +289,8 @@ def _slower_than_bureau(result, by_name):
     if result.role != STREET_MANAGER:
         return None
     bureau = by_name.get(f"{result.page.key}.{BUREAU}")
-    if bureau is None or result.p50_ms <= bureau.p50_ms * SLOWER_MARGIN:
+    allowed = max(bureau.p50_ms * SLOWER_MARGIN, bureau.p50_ms + SLOWER_MARGIN_MS) if bureau else 0
+    if bureau is None or result.p50_ms <= allowed:
         return None
     return bureau
 

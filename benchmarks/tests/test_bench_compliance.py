@@ -9,6 +9,7 @@ in 徐汇区 (no policy saved: the defaults) a phone call counts. The query is P
 import datetime
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -224,3 +225,8 @@ def test_the_last_complete_month_is_the_one_before_today():
     assert compliance_jobs.last_complete_month(D(2026, 12, 1)) == (D(2026, 11, 1), D(2026, 11, 30))
     assert compliance_jobs.last_complete_month(D(2026, 3, 31)) == (D(2026, 2, 1), D(2026, 2, 28))
     assert compliance_jobs.last_complete_month(D(2027, 1, 9)) == (D(2026, 12, 1), D(2026, 12, 31))
+
+
+def test_the_readme_prints_the_query_the_benchmark_runs():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert compliance_jobs.sql_text().strip() in readme
