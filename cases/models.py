@@ -176,6 +176,15 @@ class RecipientQuerySet(ScopedQuerySet):
     district_lookup = "street__district"
     street_lookup = "street"
 
+    def for_district(self, district_id):
+        """The district's people as `street IN (its street ids)`, the ids read first: an
+        index on the person's street then finds them, where a join to the streets read all
+        300,000 people of the city for a district's search or list (270 ms)."""
+        from stations.models import Street
+
+        streets = list(Street.objects.filter(district_id=district_id).values_list("pk", flat=True))
+        return self.filter(street__in=streets)
+
     def for_advisor(self, user):
         """An advisor sees the people of the stations they serve, and those in their charge.
 
