@@ -17,7 +17,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,8 @@ from changning_aid.scoping import ScopedQuerySet
 from visits.choices import FAILED_RESULTS, CheckLevel, VisitMethod, VisitResult
 
 VISIT_NUMBER_PREFIX = "ZF"
+# Numbers a new visit tries when others of its street take theirs at the same moment.
+NUMBER_ATTEMPTS = 5
 
 DEFAULT_DUE_DAYS = 15
 DEFAULT_LATE_ENTRY_DAY = 5
@@ -279,10 +281,23 @@ class Visit(models.Model):
         return f"{self.visit_number} {self.visited_on}"
 
     def save(self, *args, **kwargs):
-        if not self.visit_number:
-            street = self.recipient.street if self.recipient_id else self.lead.street
+        if self.visit_number:
+            super().save(*args, **kwargs)
+            return
+        street = self.recipient.street if self.recipient_id else self.lead.street
+        # Two visits of a street saved at the same moment read the same highest number: the
+        # unique index refuses the later one once the earlier commits, and it takes the next.
+        for attempt in range(1, NUMBER_ATTEMPTS + 1):
             self.visit_number = next_visit_number(street)
-        super().save(*args, **kwargs)
+            try:
+                with transaction.atomic():
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                taken = Visit.objects.filter(visit_number=self.visit_number).exists()
+                if not taken or attempt == NUMBER_ATTEMPTS:
+                    self.visit_number = ""
+                    raise
 
     def get_absolute_url(self):
         return reverse("visits:detail", args=[self.pk])
