@@ -69,3 +69,31 @@ backup: $(INSTALLED)
 restore: $(INSTALLED)
 	@test -n "$(FILE)" || { echo "用法：make restore FILE=backups/<库名>-<时间>.dump（DATABASE_URL 指向一个空数据库）。" >&2; exit 2; }
 	$(BIN)/python manage.py restore_database "$(FILE)"
+
+# The load and fault tests (benchmarks/load/, README 负载与故障测试), outside `make test`:
+# locust, in a venv of its own (requirements-load.txt), drives the server of
+# `make serve LOCAL=1`. `make load` needs DATABASE_URL=postgres://... (it makes its own
+# database on that server); `make fault` makes its own PostgreSQL cluster (root).
+LOAD_VENV := .venv-load
+LOAD_INSTALLED := $(LOAD_VENV)/.requirements-installed
+LOAD_ARGS ?= --update-readme
+FAULT_ARGS ?= --update-readme
+
+.PHONY: load fault
+
+$(LOAD_VENV)/bin/python:
+	$(PYTHON) -m venv $(LOAD_VENV)
+
+$(LOAD_INSTALLED): requirements-load.txt | $(LOAD_VENV)/bin/python
+	$(LOAD_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-load.txt
+	touch $@
+
+load: $(INSTALLED) $(LOAD_INSTALLED)
+	@case "$$DATABASE_URL" in \
+	  postgres://*|postgresql://*|pgsql://*) ;; \
+	  *) echo "make load 需要 PostgreSQL：请设置 DATABASE_URL=postgres://用户@主机:5432/库名（负载测试在该服务器上另建数据库，不改动这个库）。" >&2; exit 2;; \
+	esac
+	$(BIN)/python -m benchmarks.load.run $(LOAD_ARGS)
+
+fault: $(INSTALLED) $(LOAD_INSTALLED)
+	$(BIN)/python -m benchmarks.load.fault $(FAULT_ARGS)
