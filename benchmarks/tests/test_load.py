@@ -7,10 +7,9 @@ checks of the register, the reading of locust's statistics, the README's blocks 
 fault test's judgement run on data made here.
 """
 
+import ast
 import datetime
 import json
-import os
-import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -397,22 +396,27 @@ def test_the_fault_test_fails_on_what_production_could_not_bear():
 
 # The locustfile itself ------------------------------------------------------------------------
 
-LOAD_LOCUST = Path(__file__).resolve().parents[2] / ".venv-load" / "bin" / "locust"
 
+def test_the_locustfile_gives_each_role_of_the_mix_its_user_class():
+    """Read without importing locust (it lives in .venv-load, outside `make test`): one
+    concrete user class per role of the mix, weighted as the mix says, on the abstract one."""
+    tree = ast.parse((LOAD_DIR / "locustfile.py").read_text(encoding="utf-8"))
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    concrete = {
+        name: node
+        for name, node in classes.items()
+        if [base.id for base in node.bases if isinstance(base, ast.Name)] == ["LoadUser"]
+    }
 
-@pytest.mark.skipif(
-    not LOAD_LOCUST.exists(),
-    reason="locust 不在 .venv-load 中(make load 或 make fault 会安装它)",
-)
-def test_locust_finds_the_three_users_of_the_locustfile():
-    listed = subprocess.run(
-        [str(LOAD_LOCUST), "-f", str(LOAD_DIR / "locustfile.py"), "--list"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "LOAD_PLAN": "/nonexistent"},
-    )
-    assert listed.returncode == 0, listed.stderr
-    for user in ("BureauUser", "StreetManagerUser", "AdvisorUser"):
-        assert user in listed.stdout
-    assert "LoadUser" not in listed.stdout
+    def assigned(node, name):
+        for statement in node.body:
+            if isinstance(statement, ast.Assign) and statement.targets[0].id == name:
+                return ast.unparse(statement.value)
+        return None
+
+    assert assigned(classes["LoadUser"], "abstract") == "True"
+    roles = {assigned(node, "role") for node in concrete.values()}
+    assert roles == {f"mix.{name}" for name in ("BUREAU", "STREET_MANAGER", "ADVISOR")}
+    assert set(mix.ROLE_WEIGHTS) == {mix.BUREAU, mix.STREET_MANAGER, mix.ADVISOR}
+    for node in concrete.values():
+        assert assigned(node, "weight") == f"mix.ROLE_WEIGHTS[{assigned(node, 'role')}]"
