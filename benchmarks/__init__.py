@@ -108,6 +108,23 @@ def measured(connection=None):
         measurement.peak_mb = max(grown, 0) / 1024
 
 
+def host_hardware():
+    """The CPU model and the memory of this machine from /proc (Linux): {"cpu", "memory_gb"},
+    what of them could be read."""
+    info = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            info["cpu"] = next(
+                line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")
+            )
+        with open("/proc/meminfo", encoding="utf-8") as meminfo:
+            total = next(line for line in meminfo if line.startswith("MemTotal"))
+            info["memory_gb"] = round(int(total.split()[1]) / 2**20, 1)
+    except (OSError, StopIteration, ValueError):
+        pass
+    return info
+
+
 class RunFigures:
     """What a job's `runs` (`Measurement`s of `measured`) come to: the median seconds and
     the largest peak memory, as results/latest.json holds them."""

@@ -99,7 +99,7 @@ def machine():
     """What the figures were measured on."""
     from django.db import connection
 
-    from benchmarks import memory_method
+    from benchmarks import host_hardware, memory_method
 
     info = {
         "hostname": platform.node(),
@@ -111,16 +111,7 @@ def machine():
         + ".".join(str(part) for part in connection.get_database_version()),
         "memory_measure": memory_method(),
     }
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            info["cpu"] = next(
-                line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")
-            )
-        with open("/proc/meminfo", encoding="utf-8") as meminfo:
-            total = next(line for line in meminfo if line.startswith("MemTotal"))
-            info["memory_gb"] = round(int(total.split()[1]) / 2**20, 1)
-    except (OSError, StopIteration, ValueError):
-        pass
+    info.update(host_hardware())
     return info
 
 

@@ -22,6 +22,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks import host_hardware
+
 README_FILE = Path(__file__).resolve().parents[2] / "README.md"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TOTAL = "合计"
@@ -177,16 +179,7 @@ def machine(database_version=""):
         "python": platform.python_version(),
         "database": database_version,
     }
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            info["cpu"] = next(
-                line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")
-            )
-        with open("/proc/meminfo", encoding="utf-8") as meminfo:
-            line = next(line for line in meminfo if line.startswith("MemTotal"))
-            info["memory_gb"] = round(int(line.split()[1]) / 2**20, 1)
-    except (OSError, StopIteration, ValueError):
-        pass
+    info.update(host_hardware())
     return info
 
 
