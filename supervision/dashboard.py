@@ -253,10 +253,10 @@ def month_end(first, today):
     return min(coverage.month_bounds(first)[1], today)
 
 
-def trends(user, scope, last_month, today=None):
+def trends(scope, last_month, today=None):
     """Visit coverage (C9) and staffing (C5, C6) of the 12 months ending with `last_month`.
 
-    Coverage is the month's C9 over the people the user sees; staffing is C5 and C6 judged
+    Coverage is the month's C9 over the people of the scope; staffing is C5 and C6 judged
     on each month's last day (today for the month in progress). 4 queries.
     """
     today = today or timezone.localdate()
@@ -267,14 +267,14 @@ def trends(user, scope, last_month, today=None):
         stations = stations.filter(street=scope.street)
     # The people the user sees are those placed in the scope (bureau: the district; street
     # manager: the street), added up from the committee rollups for all months at once.
+    ends = {first: month_end(first, today) for first in months if first <= today}
     by_month = coverage.area_figures(
-        [first for first in months if first <= today],
+        ends,
         policy,
         district=scope.district.pk,
         street=scope.street.pk if scope.is_street else None,
         by="month",
     )
-    ends = {first: month_end(first, today) for first in months if first <= today}
     c5 = staffing_on_days(C5, stations, ends.values())
     c6 = staffing_on_days(C6, stations, ends.values())
     visits, street_staff, point_staff = [], [], []

@@ -45,7 +45,7 @@ def dashboard_view(request):
     today = timezone.localdate()
     period, period_error = _period(request, today)
     compliance = dashboard.evaluate(scope, period, today)
-    trend = dashboard.trends(request.user, scope, period.judging_day(today), today)
+    trend = dashboard.trends(scope, period.judging_day(today), today)
     labels = [f"{first.month}月" for first in trend.months]
     coverage_chart = charts.line_chart(
         _("走访覆盖率(C9)"),

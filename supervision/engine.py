@@ -317,15 +317,14 @@ def _c9_judge_for(district, street=None):
 
         def offenders():
             rows = []
-            street_codes = dict(Street.objects.filter(district=district).values_list("pk", "code"))
             for first in months:
-                misses = coverage.misses(scope, first, policy).select_related("committee")
+                misses = coverage.misses(scope, first, policy).select_related("committee", "street")
                 rows.extend(
                     {
                         "month": coverage.month_key(first),
                         "file_number": row.file_number,
                         "committee": row.committee.code,
-                        "street": street_codes.get(row.street_id),
+                        "street": row.street.code,
                     }
                     for row in misses
                 )

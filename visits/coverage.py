@@ -486,8 +486,6 @@ def area_figures(months, policy, *, district, street=None, by=None):
         people = Recipient.objects.for_district(district)
         if street is not None:
             people = people.filter(street=street)
-        if by == "month":
-            return {first: period_figures(people, [first], policy) for first in months}
         return period_figures(people, months, policy, by=by)
     rows = CommitteeMonth.objects.filter(month__in=months).order_by()
     rows = (

@@ -554,3 +554,28 @@ def test_the_figures_run_the_same_queries_for_few_and_many_people(world):
     assert figures[0] == coverage.Figure(33, 16)
     assert len(listed[0]) == 17
     assert small == large
+
+
+def test_area_figures_from_the_rollups_equal_those_computed_from_the_base_tables(world):
+    """The bureau's and a street manager's figures (dashboard, compliance) read the committee
+    rollups; a policy the summaries do not hold computes them from the people, the same."""
+    a, b = world["committees_a"][0], world["committees_b"][0]
+    seen = make_recipient(a, advisor=world["gw_a"], current_from=D(2026, 2, 20))
+    make_visit(seen, world["gw_a"], D(2026, 3, 2))
+    make_recipient(a, advisor=world["gw_a2"], current_from=D(2026, 3, 1))
+    make_recipient(b, advisor=world["gw_b"], current_from=D(2026, 1, 1))
+    district, street_a = world["street_a"].district_id, world["street_a"].pk
+    months = [D(2026, 2, 1), MAR, APR]
+    kept = VisitPolicy(district_id=district)  # the defaults: read from the summaries
+    made_up = VisitPolicy(district_id=district, due_days=14)  # computed from the base tables
+
+    for by in ("month", "street", None):
+        for street in (None, street_a):
+            summed = coverage.area_figures(months, kept, district=district, street=street, by=by)
+            computed = coverage.area_figures(
+                months, made_up, district=district, street=street, by=by
+            )
+            assert summed == computed
+    by_month = coverage.area_figures(months, kept, district=district, street=street_a, by="month")
+    assert by_month[MAR] == coverage.Figure(due=2, visited=1)
+    assert by_month[D(2026, 2, 1)] == coverage.Figure()
