@@ -343,19 +343,17 @@ def main(argv=None):
         "passed": not problems,
         "problems": problems,
     }
-    path = stats.write_results(document, "fault")
-    print("\n" + fault_summary(document))
-    print(f"\n结果已写入 {path};本次运行的文件在 {directory}。")
-    if args.update_readme:
-        stats.update_readme(
-            "fault", "\n".join([stats.machine_line(document), "", fault_summary(document)])
-        )
-        print("已更新 README.md 中的故障测试结果。")
-    if problems:
-        print("\n未通过:\n" + "\n".join(f"- {problem}" for problem in problems))
-        return 1
-    print("\n通过。")
-    return 0
+    summary = fault_summary(document)
+    return stats.report(
+        "fault",
+        document,
+        problems,
+        directory=directory,
+        summary=summary,
+        readme="\n".join([stats.machine_line(document), "", summary]),
+        update=args.update_readme,
+        passed="通过。",
+    )
 
 
 def last_failure_sentence(seconds):

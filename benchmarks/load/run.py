@@ -334,18 +334,17 @@ def main(argv=None):
     if stats.total(rows).failures:
         problems.insert(0, f"失败的请求 {stats.total(rows).failures} 个:{failures[:5]}")
     document["passed"] = not problems
-    path = stats.write_results(document, "load")
     print("\n" + "\n".join(stats.requests_table(rows)))
-    print("\n" + load_summary(document))
-    print(f"\n结果已写入 {path};本次运行的文件在 {directory}。")
-    if args.update_readme:
-        stats.update_readme("load", readme_block(document, rows))
-        print("已更新 README.md 中的负载测试结果。")
-    if problems:
-        print("\n未通过:\n" + "\n".join(f"- {problem}" for problem in problems))
-        return 1
-    print("\n通过:没有失败的请求,每次走访都与用户得到的提示一致。")
-    return 0
+    return stats.report(
+        "load",
+        document,
+        problems,
+        directory=directory,
+        summary=load_summary(document),
+        readme=readme_block(document, rows),
+        update=args.update_readme,
+        passed="通过:没有失败的请求,每次走访都与用户得到的提示一致。",
+    )
 
 
 def checks_problems(found):

@@ -212,6 +212,26 @@ def machine_line(document):
     )
 
 
+def report(name, document, problems, *, directory, summary, readme, update, passed):
+    """The end of a run: `summary` printed, the results file `name` written, the README block
+    `name` set to `readme` (with `update`), the problems listed. The exit status: 1 with
+    problems, else 0 (and `passed` printed)."""
+    path = write_results(document, name)
+    print("\n" + summary)
+    print(f"\n结果已写入 {path};本次运行的文件在 {directory}。")
+    if update:
+        update_readme(name, readme)
+        print(f"已更新 README.md 中的{README_LABELS[name]}结果。")
+    if problems:
+        print("\n未通过:\n" + "\n".join(f"- {problem}" for problem in problems))
+        return 1
+    print("\n" + passed)
+    return 0
+
+
+README_LABELS = {"load": "负载测试", "fault": "故障测试"}
+
+
 def write_results(document, name):
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"

@@ -420,3 +420,16 @@ def test_the_locustfile_gives_each_role_of_the_mix_its_user_class():
     assert set(mix.ROLE_WEIGHTS) == {mix.BUREAU, mix.STREET_MANAGER, mix.ADVISOR}
     for node in concrete.values():
         assert assigned(node, "weight") == f"mix.ROLE_WEIGHTS[{assigned(node, 'role')}]"
+
+
+def test_a_run_ends_with_its_results_its_readme_block_and_its_status(monkeypatch, capsys):
+    written, blocks = [], []
+    monkeypatch.setattr(stats, "write_results", lambda doc, name: written.append(name) or "f")
+    monkeypatch.setattr(stats, "update_readme", lambda name, text: blocks.append((name, text)))
+    common = {"directory": "d", "summary": "概要", "readme": "表", "passed": "通过。"}
+
+    assert stats.report("fault", {}, [], update=True, **common) == 0
+    assert stats.report("load", {}, ["有失败的请求"], update=False, **common) == 1
+    assert written == ["fault", "load"] and blocks == [("fault", "表")]
+    out = capsys.readouterr().out
+    assert "已更新 README.md 中的故障测试结果" in out and "- 有失败的请求" in out
