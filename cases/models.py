@@ -771,6 +771,10 @@ class Need(models.Model):
             models.Index(fields=["-found_on", "need_number"], name="need_found_number"),
             models.Index(fields=["recipient", "status"], name="need_recipient_status"),
             models.Index(fields=["advisor", "status"], name="need_advisor_status"),
+            # C10's "changed in the period" (cases.checklists): the period's rows through the
+            # two indexes, where a month without a change read all 90,000 needs of the city.
+            models.Index(fields=["created_at"], name="need_created"),
+            models.Index(fields=["updated_at"], name="need_updated"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -954,6 +958,11 @@ class ServiceRecord(models.Model):
             models.Index(fields=["station", "date"], name="service_station_date"),
             models.Index(fields=["recipient", "date"], name="service_recipient_date"),
             models.Index(fields=["advisor", "date"], name="service_advisor_date"),
+            # C10's "changed in the period": the period's rows through the two indexes (a
+            # district's C10 for a month without changes: 238 ms reading every service of
+            # the city, 2 ms with them).
+            models.Index(fields=["created_at"], name="service_created"),
+            models.Index(fields=["updated_at"], name="service_updated"),
         ]
         constraints = [
             models.CheckConstraint(
