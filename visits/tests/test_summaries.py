@@ -370,6 +370,34 @@ def test_a_person_moved_to_another_committee_counts_there_in_every_month(world):
     assert summaries.differences() == NOTHING
 
 
+def test_the_misses_of_given_streets_are_those_of_the_people_there(world):
+    """`misses(..., streets)` reads the summaries by street: the same people as without,
+    a person moved to another street found under their new street in an earlier month."""
+    policy = VisitPolicy()
+    missed_a = make_recipient(world["committees_a"][0], current_from=SINCE)
+    moved = make_recipient(world["committees_a"][1], current_from=SINCE)
+    missed_b = make_recipient(world["committees_b"][0], current_from=SINCE)
+    visited_b = make_recipient(world["committees_b"][0], current_from=SINCE)
+    make_visit(visited_b, world["gw_b"], D(2026, 3, 9))
+    case_services.update_recipient(
+        actor=world["bureau"], recipient=moved, committee=world["committees_b"][0]
+    )
+    street_a, street_b = world["street_a"], world["street_b"]
+    everyone = Recipient.objects.all()
+    in_b = Recipient.objects.filter(street=street_b)
+
+    def pks(rows):
+        return sorted(person.pk for person in rows)
+
+    assert pks(coverage.misses(everyone, MAR, policy)) == pks([missed_a, moved, missed_b])
+    assert pks(coverage.misses(everyone, MAR, policy, [street_a.pk, street_b.pk])) == pks(
+        [missed_a, moved, missed_b]
+    )
+    assert pks(coverage.misses(in_b, MAR, policy, [street_b.pk])) == pks([moved, missed_b])
+    assert pks(coverage.misses(in_b, MAR, policy)) == pks([moved, missed_b])
+    assert pks(coverage.misses(everyone, MAR, policy, [street_a.pk])) == [missed_a.pk]
+
+
 def test_a_change_of_responsible_advisor_moves_the_months_from_its_day(world):
     person = make_recipient(
         world["committees_a"][0], advisor=world["gw_a"], current_from=SINCE, charged_from=SINCE
