@@ -6,7 +6,9 @@ Every rule (C1–C12 and the advice L1) for the district and the period, as the 
 to read; without, a table in Chinese. `--all-districts` judges every district in turn (the
 city-wide run: each district with its own visit policy and its own L1 median); its JSON is
 `{"period", "period_first", "period_last", "judged_on", "districts": [...]}`, one entry per
-district in code order, each what `--json` prints for that district alone.
+district in code order, each what `--json` prints for that district alone. The city's JSON
+is written on one line: every offender of the city, megabytes that Python's encoder took
+longer to indent (1.6 s) than the engine took to judge them; one district's is indented.
 """
 
 import json
@@ -61,7 +63,7 @@ class Command(BaseCommand):
                     "judged_on": period.judging_day(today).isoformat(),
                     "districts": [result.as_json() for result in results],
                 }
-                self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
+                self.stdout.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
                 return
             for result in results:
                 self._write_table(result, period)
