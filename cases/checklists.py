@@ -68,7 +68,7 @@ from advisors.models import Advisor
 from cases.choices import AreaLevel, Checklist
 from cases.models import ChecklistReview, Need, Resource, ServiceRecord
 from stations.models import Street
-from supervision.rules import Rule, RuleResult, Share, measure, measure_by_street
+from supervision.rules import Rule, RuleResult, Share
 
 # The four lists in the order of the notice: roster, needs, resources, services.
 CHECKLISTS = (Checklist.ADVISORS, Checklist.NEEDS, Checklist.RESOURCES, Checklist.SERVICES)
@@ -304,15 +304,10 @@ class PeriodRule(Rule):
 
     share: Callable[[QuerySet, datetime.date, datetime.date], Share]
 
-    def evaluate(self, scope, first=None, last=None) -> RuleResult:
+    def share_of(self, scope, first=None, last=None) -> Share:
         if first is None or last is None:
             first, last = current_month()
-        return measure(self, self.share(scope, first, last))
-
-    def evaluate_by_street(self, scope, first=None, last=None) -> dict[int, RuleResult]:
-        if first is None or last is None:
-            first, last = current_month()
-        return measure_by_street(self, self.share(scope, first, last))
+        return self.share(scope, first, last)
 
 
 C10 = PeriodRule(

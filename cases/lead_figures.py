@@ -78,7 +78,7 @@ from cases.choices import OPEN_LEAD_STATUSES, LeadStatus
 from cases.lead_models import Lead, LeadFact, LeadSource, LeadUpload
 from cases.leads import overdue_q
 from stations.models import Street
-from supervision.rules import Rule, Share, measure, measure_by_street
+from supervision.rules import Rule, Share
 
 UNPLACED = "unplaced"  # the key of the row of the leads not placed in a street yet
 
@@ -374,11 +374,8 @@ class LeadRule(Rule):
 
     share: Callable[[QuerySet, datetime.date, datetime.date, datetime.date], Share]
 
-    def evaluate(self, scope, first, on, today):
-        return measure(self, self.share(scope, first, on, today))
-
-    def evaluate_by_street(self, scope, first, on, today):
-        return measure_by_street(self, self.share(scope, first, on, today))
+    def share_of(self, scope, first, on, today):
+        return self.share(scope, first, on, today)
 
 
 P1 = LeadRule(

@@ -17,9 +17,10 @@ registered, not rewritten:
   a lead not visited whose deadline has not passed yet is not counted);
 - the advice L1 (below): never a breach, it does not count in verdicts or assessments.
 
-Each rule runs a fixed number of queries whatever the size of the scope: one for the
-scope's figure, one grouped by street, and one more for the offending rows when they are
-asked for.
+Each rule runs a fixed number of queries whatever the size of the scope: one grouped by
+street that gives the streets' figures and, added up, the scope's (`rules.
+measure_with_streets`; C9 and L1: one for each), and one more for the offending rows when
+they are asked for.
 
 `evaluate(district, period, street=None)` returns a `Compliance` with the scope's figures,
 each street's figures and the offenders, and `Compliance.as_json()` the shape that
@@ -180,14 +181,17 @@ class Outcome:
 
 
 STATUS, DATED, EVENT, ADVICE = "status", "dated", "event", "advice"
+# A judge's `by_street` asking for both figures at once: (RuleResult, {street pk: RuleResult}).
+WITH_STREETS = "with_streets"
 
 
 @dataclass(frozen=True)
 class EngineRule:
     """A registered rule: what it is, and how it is judged for a scope and a period.
 
-    `judge(rows_scope, period, today, by_street)` returns a `RuleResult` (or a dict of them
-    by street pk); `serialise(row)` turns an offending row into JSON.
+    `judge(rows_scope, period, today, by_street)` returns a `RuleResult`, a dict of them by
+    street pk, or with `by_street=WITH_STREETS` both from one grouped query (the rules of
+    `supervision.rules` and P1); `serialise(row)` turns an offending row into JSON.
     """
 
     id: str
@@ -215,6 +219,8 @@ def _share_judge(rule, mode):
             args = (period.first, period.last, today)
         else:
             args = (period.first, on)
+        if by_street == WITH_STREETS:
+            return rule.evaluate_with_streets(scope, *args)
         if by_street:
             return rule.evaluate_by_street(scope, *args)
         return rule.evaluate(scope, *args)
@@ -294,6 +300,8 @@ def _registered(rule, mode, clause, serialise, kind=None):
 def _p1_judge(scope, period, today, by_street):
     """P1 over the leads of `scope` found from the period's first day to its judging day."""
     on = period.judging_day(today)
+    if by_street == WITH_STREETS:
+        return P1.evaluate_with_streets(scope, period.first, on, today)
     if by_street:
         return P1.evaluate_by_street(scope, period.first, on, today)
     return P1.evaluate(scope, period.first, on, today)
@@ -317,16 +325,26 @@ def _c9_judge_for(district, street=None):
 
         def offenders():
             rows = []
+            if street is not None:
+                streets = [street.pk]
+            else:
+                streets = list(
+                    Street.objects.filter(district=district).values_list("pk", flat=True)
+                )
             for first in months:
-                misses = coverage.misses(scope, first, policy).select_related("committee", "street")
+                # Only the three columns shown: a person's whole record (its ID number
+                # decrypted) for each of a city's misses cost more than the query.
+                misses = coverage.misses(scope, first, policy, streets).values_list(
+                    "file_number", "committee__code", "street__code"
+                )
                 rows.extend(
                     {
                         "month": coverage.month_key(first),
-                        "file_number": row.file_number,
-                        "committee": row.committee.code,
-                        "street": row.street.code,
+                        "file_number": file_number,
+                        "committee": committee,
+                        "street": street_code,
                     }
-                    for row in misses
+                    for file_number, committee, street_code in misses
                 )
             return rows
 
@@ -585,9 +603,9 @@ def _offenders_of(rule, result):
 def evaluate(district, period, *, street=None, rule_ids=None, today=None, street_offenders=True):
     """Every rule (or those of `rule_ids`) for `district` (narrowed to `street`) and `period`.
 
-    Per rule: one query for the scope's figure, one grouped by street, and the scope's list
-    of offenders when it is read (once: each street's list, with `street_offenders`, is
-    the scope's rows of that street).
+    Per rule: one query grouped by street for the streets' figures and the scope's (C9 and
+    L1: one each), and the scope's list of offenders when it is read (once: each street's
+    list, with `street_offenders`, is the scope's rows of that street).
     """
     today = today or timezone.localdate()
     streets = list(Street.objects.filter(district=district).order_by("code"))
@@ -599,14 +617,15 @@ def evaluate(district, period, *, street=None, rule_ids=None, today=None, street
         rule = ENGINE_RULES[rule_id]
         judge = _judge_of(rule, district, street)
         scope = _scope_rows(rule, district, street)
-        whole = judge(scope, period, today, False)
-        if isinstance(whole, tuple):
-            result, offenders = whole
-        else:
-            result, offenders = whole, _offenders_of(rule, whole)
+        if rule.judge is not None:
+            # The scope's figure and its streets' from one grouped query.
+            result, by_street = judge(scope, period, today, WITH_STREETS)
+            offenders = _offenders_of(rule, result)
+        else:  # C9 and L1: from the rollups or the district's stations read once
+            result, offenders = judge(scope, period, today, False)
+            by_street = judge(scope, period, today, True)
         offenders = _read_once(offenders)
         outcomes[rule_id] = Outcome(rule, result.covered, result.total, offenders)
-        by_street = judge(scope, period, today, True)
         for row in streets:
             figure = by_street.get(row.pk) or RuleResult(rule=result.rule, covered=0, total=0)
             street_offenders_fn = None

@@ -51,7 +51,7 @@ from supervision.models import (
     RectificationOrder,
     Severity,
 )
-from supervision.rules import Rule, RuleResult, Share, measure, measure_by_street
+from supervision.rules import Rule, Share
 
 BUREAU = (Role.BUREAU,)
 STREET = (Role.STREET_MANAGER,)
@@ -289,13 +289,8 @@ class PeriodRule(Rule):
 
     share: Callable[[QuerySet, datetime.date, datetime.date, datetime.date], Share]
 
-    def evaluate(self, scope, first, last, today=None) -> RuleResult:
-        return measure(self, self.share(orders_of(scope), first, last, judging_day(last, today)))
-
-    def evaluate_by_street(self, scope, first, last, today=None) -> dict[int, RuleResult]:
-        return measure_by_street(
-            self, self.share(orders_of(scope), first, last, judging_day(last, today))
-        )
+    def share_of(self, scope, first, last, today=None) -> Share:
+        return self.share(orders_of(scope), first, last, judging_day(last, today))
 
 
 def judging_day(last, today=None):

@@ -129,13 +129,23 @@ class Rule:
     # Said of a scope without offenders (全部覆盖 for the coverage rules).
     all_clear: Promise = _("全部达标")
 
-    def evaluate(self, scope: QuerySet) -> RuleResult:
-        """The rule's result for `scope`, a queryset already cut down with `visible_to`."""
-        return measure(self, self.share(scope))
+    def share_of(self, scope: QuerySet, *args, **kwargs) -> Share:
+        """What the rule counts in `scope` (the arguments after it are those of `evaluate`,
+        which a rule judged on a day or over a period takes)."""
+        return self.share(scope)
 
-    def evaluate_by_street(self, scope: QuerySet) -> dict[int, RuleResult]:
+    def evaluate(self, scope: QuerySet, *args, **kwargs) -> RuleResult:
+        """The rule's result for `scope`, a queryset already cut down with `visible_to`."""
+        return measure(self, self.share_of(scope, *args, **kwargs))
+
+    def evaluate_by_street(self, scope: QuerySet, *args, **kwargs) -> dict[int, RuleResult]:
         """The rule's figure for each street of `scope`, in one query (see `measure_by_street`)."""
-        return measure_by_street(self, self.share(scope))
+        return measure_by_street(self, self.share_of(scope, *args, **kwargs))
+
+    def evaluate_with_streets(self, scope: QuerySet, *args, **kwargs):
+        """`evaluate` and `evaluate_by_street` in one query: (RuleResult, {street pk:
+        RuleResult}), see `measure_with_streets`."""
+        return measure_with_streets(self, self.share_of(scope, *args, **kwargs))
 
     def judge(self, covered: int, total: int) -> RuleResult:
         """The rule's verdict on counts a page already has (e.g. one row of a table)."""
@@ -182,6 +192,25 @@ def measure_by_street(rule, share):
     return {
         group[rule.street_field]: rule.judge(group["covered"], group["total"]) for group in groups
     }
+
+
+def measure_with_streets(rule, share):
+    """`measure` and `measure_by_street` in one grouped query: (the share's RuleResult, its
+    offenders lazily, as `measure` gives it; {street pk: RuleResult}).
+
+    Every counted row is in exactly one group (a row's street is one value, or none), so
+    the whole's counts are the sums of the groups', the rows without a street included
+    (a district's guidance station): what `measure` counts with a query of its own.
+    """
+    by_street = {}
+    covered = total = 0
+    for street_pk, figure in measure_by_street(rule, share).items():
+        covered += figure.covered
+        total += figure.total
+        if street_pk is not None:
+            by_street[street_pk] = figure
+    offenders = share.rows.order_by().exclude(share.passes).order_by(*share.ordering)
+    return RuleResult(rule=rule, covered=covered, total=total, offenders=offenders), by_street
 
 
 def _active_station(kind, division_field):

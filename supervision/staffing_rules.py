@@ -34,7 +34,7 @@ from advisors.choices import FilingStatus, OrganiserLevel, TrainingKind
 from advisors.models import Advisor, AdvisorStation, Training, TrainingAttendance, active_q
 from stations.choices import StationKind, StationStatus
 from stations.models import Station, Street
-from supervision.rules import Rule, RuleResult, Share, measure, measure_by_street
+from supervision.rules import Rule, Share
 
 # The fewest active advisors a running station of each kind must have (C5, C6); guidance
 # and professional stations have no minimum.
@@ -49,15 +49,9 @@ class DatedRule(Rule):
 
     share: Callable[[QuerySet, datetime.date], Share]
 
-    def evaluate(self, scope: QuerySet, on: datetime.date | None = None) -> RuleResult:
-        """The rule's result for `scope` on day `on` (today in Asia/Shanghai by default)."""
-        return measure(self, self.share(scope, on or timezone.localdate()))
-
-    def evaluate_by_street(
-        self, scope: QuerySet, on: datetime.date | None = None
-    ) -> dict[int, RuleResult]:
-        """The rule's figure for each street of `scope` on day `on`, in one query."""
-        return measure_by_street(self, self.share(scope, on or timezone.localdate()))
+    def share_of(self, scope: QuerySet, on: datetime.date | None = None) -> Share:
+        """What the rule counts in `scope` on day `on` (today in Asia/Shanghai by default)."""
+        return self.share(scope, on or timezone.localdate())
 
 
 def active_advisor_count(on, station_field="station"):

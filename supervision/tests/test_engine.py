@@ -223,3 +223,28 @@ def test_the_engine_runs_a_fixed_number_of_queries(world):
         make_visit(person, world.advisors[0], D(2026, 10, 3))
     CurrentPeriod.objects.count()
     assert count() == small
+
+
+def test_one_grouped_query_gives_each_rule_for_the_district_and_its_streets(world):
+    """The engine's one query per rule gives what the rule's own two queries give: each
+    street's figure, and the district's, which also counts the rows of no street."""
+    period = engine.parse_period(OCT)
+    today = D(2026, 11, 30)
+    grouped_rules = [rule for rule in engine.ENGINE_RULES.values() if rule.judge is not None]
+    assert {"C1", "C3", "C10", "C12", "P1"} <= {rule.id for rule in grouped_rules}
+    for rule in grouped_rules:
+        scope = engine._scope_rows(rule, world.district, None)
+        with CaptureQueriesContext(connection) as queries:
+            whole, by_street = rule.judge(scope, period, today, engine.WITH_STREETS)
+        assert len(queries) == 1, rule.id
+        alone = rule.judge(scope, period, today, False)
+        streets = rule.judge(scope, period, today, True)
+        assert (whole.covered, whole.total) == (alone.covered, alone.total), rule.id
+        assert {pk: (r.covered, r.total) for pk, r in by_street.items()} == {
+            pk: (r.covered, r.total) for pk, r in streets.items() if pk is not None
+        }, rule.id
+        assert list(whole.offenders) == list(alone.offenders), rule.id
+        if rule.id == "C3":
+            # The district's guidance station belongs to no street: counted in the district.
+            assert whole.total == sum(r.total for r in by_street.values()) + 1
+            assert None not in by_street
