@@ -23,7 +23,7 @@ from cases.views.checklists import (
     filter_resources,
     filter_services,
 )
-from cases.views.recipients import current_today, filter_recipients
+from cases.views.recipients import filter_recipients
 from changning_aid import exports, imports
 from changning_aid.pages import forbidden
 
@@ -52,9 +52,7 @@ LISTS = {
         "importer": recipient_io.RECIPIENTS,
         "model": Recipient,
         "filter_form": RecipientFilterForm,
-        "filter": lambda rows, data, today: filter_recipients(
-            rows.annotate(current_today=current_today(today)), data, today
-        ),
+        "filter": filter_recipients,
     },
 }
 
