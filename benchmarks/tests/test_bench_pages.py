@@ -215,3 +215,46 @@ def test_a_few_milliseconds_on_a_fast_page_are_noise_not_a_slower_manager():
     beyond = pages.PageResult(recipient, "street_manager", "/", 25.2, 26.0, 26)
     assert pages.verdict(within, by_name) == "达到"
     assert pages.verdict(beyond, by_name) == "未达到:慢于区民政局(20.0)"
+
+
+def test_the_roles_of_a_page_are_timed_in_turn_and_listed_role_by_role(monkeypatch):
+    """The manager's page and the bureau's are timed in the same rounds (a drifting machine
+    weighs on both alike); a request that fails drops that role's page, not the others."""
+    asked = []
+
+    def timed(client, url):
+        asked.append((client, url))
+        if client == "manager" and url.startswith("/network/") and len(asked) > 8:
+            raise pages.PageFailed("状态 500")
+        return 10.0 + len(asked)
+
+    monkeypatch.setattr(pages, "logged_in_client", lambda user: user)
+    monkeypatch.setattr(pages, "count_queries", lambda client, url: 7)
+    monkeypatch.setattr(pages, "timed_ms", timed)
+    users = {"bureau": "bureau", "street_manager": "manager", "advisor": "advisor"}
+    subjects = pages.Subjects("310105001", "华阳路街道", None, "", "", "", "", "2026-11", "2026")
+    chosen = [page for page in pages.PAGES if page.key in ("dashboard", "street")]
+
+    results, failures = pages.measure_pages(users, subjects, repeat=3, pages=chosen)
+
+    dashboard, street = (page.url(subjects) for page in chosen)
+    assert asked[:6] == [("bureau", dashboard), ("manager", dashboard)] * 3
+    assert asked[6:9] == [("bureau", street), ("manager", street), ("advisor", street)]
+    # The manager's second request fails: asked no more, the others go on.
+    assert asked[9:] == [
+        ("bureau", street),
+        ("manager", street),
+        ("advisor", street),
+        ("bureau", street),
+        ("advisor", street),
+    ]
+    assert [result.name for result in results] == [
+        "dashboard.bureau",
+        "street.bureau",
+        "dashboard.street_manager",
+        "street.advisor",
+    ]
+    assert failures == [
+        f"页面 street.street_manager(街镇主页,街镇管理员)打不开:{street} 应答 状态 500。"
+    ]
+    assert results[0].p50_ms == 13.0 and results[0].queries == 7
