@@ -376,7 +376,7 @@ def register_many(*, actor, people, on=None):
     CurrentPeriod.objects.bulk_create(periods, batch_size=BULK_BATCH)
     ids = [recipient.pk for recipient in recipients]
     # `bulk_create` sends no signals: the month summaries (C9) of the new people, at once.
-    summaries.refresh_people(ids)
+    summaries.refresh_people(ids, new=True)
     visible = sum(
         Recipient.objects.visible_to(actor).filter(pk__in=part).count()
         for part in services.in_parts(ids)

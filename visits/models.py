@@ -132,6 +132,7 @@ def policy_for(district_id):
 class VisitQuerySet(ScopedQuerySet):
     district_lookup = "recipient__street__district"
     street_lookup = "recipient__street"
+    district_by_street_ids = True
 
     def for_advisor(self, user):
         from cases.models import Recipient
@@ -385,13 +386,17 @@ class PersonMonth(models.Model):
     # No foreign key constraints in the database on these derived rows (here and in
     # CommitteeMonth): millions of them are rewritten by INSERT ... SELECT from the very rows
     # they point to, and PostgreSQL would check each reference again at the commit (minutes
-    # for a rebuild). The ORM's on_delete still applies; `differences()` finds strays.
+    # for a rebuild). The ORM's on_delete still applies; `differences()` finds strays. Nor
+    # an index of their own: each key leads one of the composite indexes below, which serve
+    # its lookups, and every index more is one more to write for each of the millions of
+    # rows (an import of 20,000 people writes 480,000).
     recipient = models.ForeignKey(
         "cases.Recipient",
         verbose_name=_("困难人员"),
         on_delete=models.CASCADE,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     month = models.DateField(_("月份"), help_text=_("当月第一天。"))
     # The person's current street and committee (moves count in every month, see coverage).
@@ -401,6 +406,7 @@ class PersonMonth(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     committee = models.ForeignKey(
         "stations.Committee",
@@ -408,6 +414,7 @@ class PersonMonth(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     days = models.PositiveSmallIntegerField(_("当月在册天数"))
     due = models.BooleanField(_("当月应走访"))
@@ -420,6 +427,7 @@ class PersonMonth(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
 
     class Meta:
@@ -448,6 +456,7 @@ class CommitteeMonth(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     month = models.DateField(_("月份"), help_text=_("当月第一天。"))
     street = models.ForeignKey(
@@ -456,6 +465,7 @@ class CommitteeMonth(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     due = models.PositiveIntegerField(_("应走访人次"))
     visited = models.PositiveIntegerField(_("已走访人次"))
