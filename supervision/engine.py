@@ -394,14 +394,47 @@ class LoadAdvice:
     flagged: list  # (station, ratio)
 
 
-def load_advice(district_stations, on):
-    """L1 for a district's stations on `on` (see the module)."""
+def current_by_committee(on):
+    """{committee id: its current recipients on `on`} for the whole city, one grouped query:
+    for a run over every district, where each district's stations counting their own
+    committee's people took 16 × 90 ms at Shanghai scale, this takes about 250 ms."""
+    current = Exists(CurrentPeriod.objects.covering(on).filter(recipient=OuterRef("pk")))
+    rows = Recipient.objects.filter(current).order_by().values("committee").annotate(n=Count("pk"))
+    return {row["committee"]: row["n"] for row in rows}
+
+
+def city_current_counts():
+    """`current_counts` for `evaluate` when every district is judged in turn: the city's
+    `current_by_committee`, read once for each judging day."""
+    read = {}
+
+    def counts(on):
+        if on not in read:
+            read[on] = current_by_committee(on)
+        return read[on]
+
+    return counts
+
+
+def load_advice(district_stations, on, current_counts=None):
+    """L1 for a district's stations on `on` (see the module). `current_counts(on)`: each
+    committee's current recipients already read (`city_current_counts`), else the stations
+    count their own."""
+    if current_counts is None:
+        stations = committee_point_loads(district_stations, on)
+    else:
+        stations = district_stations.filter(
+            kind=StationKind.COMMITTEE, status=StationStatus.RUNNING
+        ).annotate(active_advisors=active_advisor_count(on))
     rows = list(
-        committee_point_loads(district_stations, on)
-        .filter(active_advisors__gt=0)
+        stations.filter(active_advisors__gt=0)
         .select_related("street")
         .order_by("street__code", "committee__code")
     )
+    if current_counts is not None:
+        counts = current_counts(on)
+        for row in rows:
+            row.current = counts.get(row.committee_id, 0)
     judged = [(row, row.current / row.active_advisors) for row in rows]
     if not judged:
         return LoadAdvice(None, None, [], [])
@@ -411,13 +444,13 @@ def load_advice(district_stations, on):
     return LoadAdvice(median, limit, judged, flagged)
 
 
-def _l1_judge_for(district):
+def _l1_judge_for(district, current_counts=None):
     advices = {}  # judging day -> LoadAdvice: the district's stations are read once
 
     def judge(scope, period, today, by_street):
         on = period.judging_day(today)
         if on not in advices:
-            advices[on] = load_advice(Station.objects.filter(district=district), on)
+            advices[on] = load_advice(Station.objects.filter(district=district), on, current_counts)
         advice = advices[on]
         street_ids = set(scope.values_list("pk", flat=True))
         judged = [(s, r) for s, r in advice.judged if s.street_id in street_ids]
@@ -573,13 +606,13 @@ class Compliance:
     judged_on: datetime.date = None
 
 
-def _judge_of(rule, district, street):
+def _judge_of(rule, district, street, current_counts=None):
     """The rule's judge; C9's and L1's are bound to the district (C9's to the street too)."""
     if rule.judge is not None:
         return rule.judge
     if rule.id == "C9":
         return _c9_judge_for(district, street)
-    return _l1_judge_for(district)
+    return _l1_judge_for(district, current_counts)
 
 
 def _scope_rows(rule, district, street):
@@ -600,8 +633,19 @@ def _offenders_of(rule, result):
     return offenders
 
 
-def evaluate(district, period, *, street=None, rule_ids=None, today=None, street_offenders=True):
+def evaluate(
+    district,
+    period,
+    *,
+    street=None,
+    rule_ids=None,
+    today=None,
+    street_offenders=True,
+    current_counts=None,
+):
     """Every rule (or those of `rule_ids`) for `district` (narrowed to `street`) and `period`.
+    `current_counts`: L1's counts of current recipients read for the city
+    (`city_current_counts`), when every district is judged in turn.
 
     Per rule: one query grouped by street for the streets' figures and the scope's (C9 and
     L1: one each), and the scope's list of offenders when it is read (once: each street's
@@ -615,7 +659,7 @@ def evaluate(district, period, *, street=None, rule_ids=None, today=None, street
     per_street = {row.pk: {} for row in streets}
     for rule_id in rule_ids or ENGINE_RULES:
         rule = ENGINE_RULES[rule_id]
-        judge = _judge_of(rule, district, street)
+        judge = _judge_of(rule, district, street, current_counts)
         scope = _scope_rows(rule, district, street)
         if rule.judge is not None:
             # The scope's figure and its streets' from one grouped query.

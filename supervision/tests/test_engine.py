@@ -207,6 +207,19 @@ def test_l1_flags_a_point_far_above_the_median(world):
     assert [row["id"] for row in flagged] == [a_point.pk]
     assert flagged[0]["current_recipients"] == 11 and flagged[0]["district_median"] == 1.0
     assert l1.total == 5 and l1.covered == 4
+    # The city-wide run reads the committees' current people once for every district.
+    counts = engine.city_current_counts()
+    with CaptureQueriesContext(connection) as first:
+        shared = engine.evaluate(
+            world.district, engine.parse_period(OCT), today=D(2026, 11, 30), current_counts=counts
+        )
+    with CaptureQueriesContext(connection) as second:
+        engine.evaluate(
+            world.district, engine.parse_period(OCT), today=D(2026, 11, 30), current_counts=counts
+        )
+    assert len(second) == len(first) - 1
+    assert shared.outcomes["L1"].offender_rows() == flagged
+    assert (shared.outcomes["L1"].covered, shared.outcomes["L1"].total) == (4, 5)
 
 
 def test_the_engine_runs_a_fixed_number_of_queries(world):

@@ -54,7 +54,12 @@ class Command(BaseCommand):
             districts = list(District.objects.order_by("code"))
             if not districts:
                 raise CommandError("系统中还没有区。")
-            results = [engine.evaluate(row, period, today=today) for row in districts]
+            # L1's counts of current recipients are read for the whole city at once.
+            counts = engine.city_current_counts()
+            results = [
+                engine.evaluate(row, period, today=today, current_counts=counts)
+                for row in districts
+            ]
             if options["json"]:
                 document = {
                     "period": period.key,
