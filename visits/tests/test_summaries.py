@@ -396,6 +396,10 @@ def test_the_misses_of_given_streets_are_those_of_the_people_there(world):
     assert pks(coverage.misses(in_b, MAR, policy, [street_b.pk])) == pks([moved, missed_b])
     assert pks(coverage.misses(in_b, MAR, policy)) == pks([moved, missed_b])
     assert pks(coverage.misses(everyone, MAR, policy, [street_a.pk])) == [missed_a.pk]
+    # Computed from the base tables (a policy the summaries do not hold): the same people.
+    other = VisitPolicy(due_days=25)
+    assert pks(coverage.misses(everyone, MAR, other, [street_a.pk])) == [missed_a.pk]
+    assert pks(coverage.misses(everyone, MAR, other, [street_b.pk])) == pks([moved, missed_b])
 
 
 def test_a_change_of_responsible_advisor_moves_the_months_from_its_day(world):
