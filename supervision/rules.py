@@ -171,10 +171,14 @@ def measure(rule, share):
     """
     rows = share.rows.order_by()
     figures = rows.aggregate(total=Count("pk"), covered=Count("pk", filter=share.passes))
-    offenders = rows.exclude(share.passes).order_by(*share.ordering)
     return RuleResult(
-        rule=rule, covered=figures["covered"], total=figures["total"], offenders=offenders
+        rule=rule, covered=figures["covered"], total=figures["total"], offenders=_offenders(share)
     )
+
+
+def _offenders(share):
+    """The share's rows failing `passes`, in its ordering (a lazy queryset)."""
+    return share.rows.order_by().exclude(share.passes).order_by(*share.ordering)
 
 
 def measure_by_street(rule, share):
@@ -209,8 +213,8 @@ def measure_with_streets(rule, share):
         total += figure.total
         if street_pk is not None:
             by_street[street_pk] = figure
-    offenders = share.rows.order_by().exclude(share.passes).order_by(*share.ordering)
-    return RuleResult(rule=rule, covered=covered, total=total, offenders=offenders), by_street
+    result = RuleResult(rule=rule, covered=covered, total=total, offenders=_offenders(share))
+    return result, by_street
 
 
 def _active_station(kind, division_field):
