@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from cases import lead_figures
 from cases.leads import overdue_q
-from cases.models import Lead, Recipient
-from stations.models import Station, Street
+from cases.models import Lead
+from stations.models import Station
 from supervision import engine
 from supervision.models import Inspection, RectificationOrder
 from supervision.rules import Verdict
@@ -333,18 +333,11 @@ def offenders_page(scope, period, rule_id, page_number, today=None):
     today = today or timezone.localdate()
     rule = engine.ENGINE_RULES[rule_id]
     if rule_id == "C9":
-        people = Recipient.objects.for_district(scope.district.pk)
-        if scope.is_street:
-            people = people.filter(street=scope.street)
-            streets = [scope.street.pk]
-        else:
-            streets = list(
-                Street.objects.filter(district=scope.district).values_list("pk", flat=True)
-            )
+        area = {"district": scope.district, "street": scope.street if scope.is_street else None}
         policy = policy_for(scope.district.pk)
         rows = []
         for first in period.months(today):
-            misses = coverage.misses(people, first, policy, streets).select_related("committee")
+            misses = coverage.area_misses(first, policy, **area).select_related("committee")
             rows.extend(OffenderRow("recipient", obj=person, month=first) for person in misses)
         return Paginator(rows, OFFENDERS_PER_PAGE).get_page(page_number)
     if rule_id == "L1":
