@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,7 +50,7 @@ from django.utils.translation import gettext_lazy
 
 from cases.checklists import C10
 from cases.lead_figures import P1
-from cases.models import CurrentPeriod, Lead, Recipient
+from cases.models import Lead, Recipient
 from stations.choices import StationKind, StationStatus
 from stations.models import Station, Street
 from supervision import rules as base_rules
@@ -325,20 +325,10 @@ def _c9_judge_for(district, street=None):
 
         def offenders():
             rows = []
-            if street is not None:
-                streets = [street.pk]
-            else:
-                streets = list(
-                    Street.objects.filter(district=district).values_list("pk", flat=True)
-                )
             for first in months:
-                # The scope's people are those of `streets`, which the summary rows give
-                # (they carry each person's street): filtering the people as well made
-                # PostgreSQL read all of a district's people to find its misses (22 ms ->
-                # 13 ms). Only the three columns shown: a person's whole record (its ID
-                # number decrypted) for each of a city's misses cost more than the query.
-                people = Recipient.objects.all()
-                misses = coverage.misses(people, first, policy, streets).values_list(
+                # Only the three columns shown: a person's whole record (its ID number
+                # decrypted) for each of a city's misses cost more than the query.
+                misses = coverage.area_misses(first, policy, **area).values_list(
                     "file_number", "committee__code", "street__code"
                 )
                 rows.extend(
@@ -371,23 +361,23 @@ C9_RULE_VIEW = base_rules.Rule(
 )
 
 
-def committee_point_loads(stations, on):
-    """The running committee points of `stations` with `current` (their committee's current
-    recipients on `on`) and `active_advisors` (on `on`), one query."""
+def committee_point_loads(stations, on, with_current=True):
+    """The running committee points of `stations` with `active_advisors` (on `on`) and, with
+    `with_current`, `current` (their committee's current recipients on `on`), one query."""
+    points = stations.filter(kind=StationKind.COMMITTEE, status=StationStatus.RUNNING).annotate(
+        active_advisors=active_advisor_count(on)
+    )
+    if not with_current:
+        return points
     current = (
-        Recipient.objects.filter(
-            Exists(CurrentPeriod.objects.covering(on).filter(recipient=OuterRef("pk"))),
-            committee=OuterRef("committee"),
-        )
+        Recipient.objects.current_on(on)
+        .filter(committee=OuterRef("committee"))
         .order_by()
         .values("committee")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return stations.filter(kind=StationKind.COMMITTEE, status=StationStatus.RUNNING).annotate(
-        active_advisors=active_advisor_count(on),
-        current=Coalesce(Subquery(current, output_field=IntegerField()), 0),
-    )
+    return points.annotate(current=Coalesce(Subquery(current, output_field=IntegerField()), 0))
 
 
 @dataclass(frozen=True)
@@ -402,8 +392,7 @@ def current_by_committee(on):
     """{committee id: its current recipients on `on`} for the whole city, one grouped query:
     for a run over every district, where each district's stations counting their own
     committee's people took 16 × 90 ms at Shanghai scale, this takes about 250 ms."""
-    current = Exists(CurrentPeriod.objects.covering(on).filter(recipient=OuterRef("pk")))
-    rows = Recipient.objects.filter(current).order_by().values("committee").annotate(n=Count("pk"))
+    rows = Recipient.objects.current_on(on).order_by().values("committee").annotate(n=Count("pk"))
     return {row["committee"]: row["n"] for row in rows}
 
 
@@ -424,12 +413,7 @@ def load_advice(district_stations, on, current_counts=None):
     """L1 for a district's stations on `on` (see the module). `current_counts(on)`: each
     committee's current recipients already read (`city_current_counts`), else the stations
     count their own."""
-    if current_counts is None:
-        stations = committee_point_loads(district_stations, on)
-    else:
-        stations = district_stations.filter(
-            kind=StationKind.COMMITTEE, status=StationStatus.RUNNING
-        ).annotate(active_advisors=active_advisor_count(on))
+    stations = committee_point_loads(district_stations, on, with_current=current_counts is None)
     rows = list(
         stations.filter(active_advisors__gt=0)
         .select_related("street")
@@ -715,17 +699,14 @@ def _street_code(row):
 def _street_lists(offenders):
     """`offenders`' rows by street code (every rule serialises its rows with their street's
     code), grouped once for all the streets that ask."""
-    kept = []
 
-    def lists():
-        if not kept:
-            grouped = {}
-            for row in offenders():
-                grouped.setdefault(_street_code(row), []).append(row)
-            kept.append(grouped)
-        return kept[0]
+    def grouped():
+        lists = {}
+        for row in offenders():
+            lists.setdefault(_street_code(row), []).append(row)
+        return lists
 
-    return lists
+    return _read_once(grouped)
 
 
 def _of_street(lists, code):
