@@ -272,15 +272,8 @@ def main(argv=None):
     try:
         create_cluster(version, password)
         load_run.prepare_database(url, small=True, rebuild=True)
-        plan = directory / "plan.json"
-        load_run.run_step(
-            [load_run.PYTHON, "-m", "benchmarks.load.setup", "--plan", plan],
-            load_run.manage_env(url),
-        )
-        port = server.free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        server_log = directory / "server.log"
-        process = server.start(load_run.environment(url), server_log, port)
+        plan = load_run.write_plan(url, directory)
+        process, base_url, server_log = load_run.start_server(url, directory)
         server.wait_ready(process, base_url, server_log)
         print(f"服务器已就绪:{base_url}。", flush=True)
         probe = Probe(base_url)

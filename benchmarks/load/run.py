@@ -178,6 +178,24 @@ def run_dir(kind):
     return path, f"{kind}{stamp.replace('-', '')}"
 
 
+def write_plan(url, directory):
+    """The load's own users made in the database of `url` (`benchmarks.load.setup`) and
+    their plan written to `directory`/plan.json, which locust reads: its path."""
+    plan = directory / "plan.json"
+    run_step([PYTHON, "-m", "benchmarks.load.setup", "--plan", plan], manage_env(url))
+    return plan
+
+
+def start_server(url, directory):
+    """`make serve LOCAL=1` against `url` on a free port, its log in `directory`:
+    (process, base URL, log path). Waiting until it answers is the caller's, inside the
+    clean-up that stops it."""
+    port = server.free_port()
+    log_path = directory / "server.log"
+    process = server.start(environment(url), log_path, port)
+    return process, f"http://127.0.0.1:{port}", log_path
+
+
 def start_locust(*, base_url, plan, directory, run_id, users, spawn_rate, seconds):
     """locust, headless, in a child process: (process, prefix of its statistics' files).
 
@@ -277,13 +295,8 @@ def main(argv=None):
     url = with_database(url, os.environ.get("LOAD_DATABASE") or DEFAULT_DATABASE)
     directory, run_id = run_dir("load")
     prepare_database(url, small=args.small, rebuild=args.rebuild)
-    plan = directory / "plan.json"
-    run_step([PYTHON, "-m", "benchmarks.load.setup", "--plan", plan], manage_env(url))
-
-    port = server.free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    server_log = directory / "server.log"
-    process = server.start(environment(url), server_log, port)
+    plan = write_plan(url, directory)
+    process, base_url, server_log = start_server(url, directory)
     locust = None
     try:
         server.wait_ready(process, base_url, server_log)
