@@ -108,15 +108,21 @@ def data_rows(content):
         workbook.close()
 
 
-def measure_page_export(job, client, list_name, expected, repeat):
+def _measure_export(job, export, expected, repeat):
+    """`export()` (a file's bytes) measured `repeat` times into `job`, each file's rows
+    counted against `expected`; JobFailed."""
     for _ in range(repeat):
         with measured(connection) as run:
-            content = export_through_page(client, list_name)
+            content = export()
         job.runs.append(run)
         job.rows = data_rows(content)
         del content
         if job.rows != expected:
             raise JobFailed(f"文件有 {job.rows} 行,应有 {expected} 行")
+
+
+def measure_page_export(job, client, list_name, expected, repeat):
+    _measure_export(job, lambda: export_through_page(client, list_name), expected, repeat)
 
 
 def big_export_rows(limit):
@@ -135,17 +141,13 @@ def measure_big_export(job, user, limit, repeat):
     from changning_aid import exports
 
     rows = big_export_rows(limit)
-    expected = rows.count()
-    for _ in range(repeat):
-        with measured(connection) as run:
-            content = exports.export_file(
-                rows, RECIPIENT_EXPORT, user=user, purpose=PURPOSE, file_format=exports.XLSX
-            )
-        job.runs.append(run)
-        job.rows = data_rows(content)
-        del content
-        if job.rows != expected:
-            raise JobFailed(f"文件有 {job.rows} 行,应有 {expected} 行")
+
+    def export():
+        return exports.export_file(
+            rows, RECIPIENT_EXPORT, user=user, purpose=PURPOSE, file_format=exports.XLSX
+        )
+
+    _measure_export(job, export, rows.count(), repeat)
 
 
 # The people an import registers ---------------------------------------------------------------
